@@ -1,0 +1,70 @@
+"""The `vmexit-tui` console script: the TUI by default, headless subcommands beside it.
+
+Each subcommand lives in its own module under `vmexit_tui.commands` and exposes
+`NAME`, `HELP`, `add_arguments(parser)` and `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from vmexit_tui import __version__, commands
+
+
+def _command_modules() -> list[ModuleType]:
+    found = []
+    for info in pkgutil.iter_modules(commands.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(module, "NAME") and hasattr(module, "run"):
+            found.append(module)
+    return sorted(found, key=lambda m: m.NAME)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser: TUI options at the top, one sub-parser per command."""
+    parser = argparse.ArgumentParser(
+        prog="vmexit-tui",
+        description="Why do your KVM guests leave guest mode? Live VM-exit statistics "
+        "from perf kvm stat. Without a subcommand it opens the terminal UI.",
+    )
+    parser.add_argument("--version", action="version", version=f"vmexit-tui {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the UI on simulated VMs drawn from the built-in reference runs",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from vmexit_tui.app.main import run_app  # imported late: the core needs no Textual
+
+            return run_app(args)
+        return int(args._run(args))
+    except BrokenPipeError:
+        # `vmexit-tui report x | head`: the reader went away; that is not our error.
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

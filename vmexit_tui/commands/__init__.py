@@ -1,0 +1,1 @@
+"""Headless subcommands of the vmexit-tui console script, one module each."""
