@@ -39,7 +39,8 @@ def _float(cell: str, where: str) -> float | None:
     try:
         return float(cell)
     except ValueError:
-        raise ReferenceDataError(f"{where}: expected a number or an empty cell, found {cell!r}")
+        msg = f"{where}: expected a number or an empty cell, found {cell!r}"
+        raise ReferenceDataError(msg) from None
 
 
 def parse_tsv(text: str, source: str = DATA_FILE) -> dict[str, Report]:

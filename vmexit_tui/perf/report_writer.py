@@ -23,7 +23,7 @@ def _cut_prefix(bound: float) -> str:
     text = f"{bound:.2f}".rstrip("0").rstrip(".")
     if "." not in text:
         return str(int(bound) - 1)
-    whole, frac = text.split(".")
+    frac = text.split(".")[1]
     digits = len(frac)
     return f"{bound - 10.0**-digits:.{digits}f}"
 
