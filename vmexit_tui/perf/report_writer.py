@@ -43,7 +43,10 @@ def format_row(row: ExitStat, width: int = 20) -> str:
     if row.rel_stddev_pct is not None:
         return head + f"( +-{row.rel_stddev_pct:7.2f}% )"
     if row.rel_stddev_below is not None:
-        return head + f"( +- {_cut_prefix(row.rel_stddev_below)}>"
+        # a pager's right edge keeps the "%7.2f" field's integer digits (units at column 4)
+        prefix = _cut_prefix(row.rel_stddev_below)
+        pad = max(4 - len(prefix.split(".")[0]), 0)
+        return head + "( +-" + " " * pad + prefix + ">"
     raise UnprintableReport(f"row {row.reason!r} has no spread (perf always prints one)")
 
 
