@@ -203,7 +203,7 @@ class Report:
         lost = None
         if self.lost_events is not None or other.lost_events is not None:
             lost = (self.lost_events or 0) + (other.lost_events or 0)
-        return with_shares(
+        merged_report = with_shares(
             Report(
                 event=self.event,
                 rows=tuple(merged.values()),
@@ -215,6 +215,12 @@ class Report:
                 source=self.source if self.source == other.source else None,
             )
         )
+        # perf's printed totals are exact to 0.01 us; n * rounded mean is not: prefer them.
+        if self.total_time_us is not None and other.total_time_us is not None:
+            merged_report = replace(
+                merged_report, total_time_us=self.total_time_us + other.total_time_us
+            )
+        return merged_report
 
     def sorted_by(self, key: str, *, descending: bool = True) -> Report:
         """A copy with rows sorted by a column (see `SORT_KEYS`); unknown values sort last."""
