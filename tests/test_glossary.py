@@ -19,7 +19,7 @@ from vmexit_tui.glossary import (
 
 # The kernel's VMX_EXIT_REASONS, read from torvalds/linux arch/x86/include/uapi/asm/vmx.h
 # (and its tools/ copy that perf builds with): the union over versions, name -> code.
-# PENDING_INTERRUPT is the pre-5.x name of code 7; TDCALL came in 6.14-ish, the *_IMM pair later.
+# PENDING_INTERRUPT is the older name of code 7; TDCALL and the *_IMM pair are the newest.
 KERNEL_VMX: dict[str, int] = {
     "EXCEPTION_NMI": 0,
     "EXTERNAL_INTERRUPT": 1,
@@ -90,8 +90,8 @@ KERNEL_VMX: dict[str, int] = {
 }
 
 # The kernel's SVM_EXIT_REASONS from arch/x86/include/uapi/asm/svm.h, union over versions
-# (write_*_trap from 5.11, vmgexit_* with SEV-ES/SNP, idle-halt and buslock in 6.15/6.16,
-# pml_full later). Exceptions are SVM_EXIT_EXCP_BASE (0x40) + vector.
+# (write_*_trap and vmgexit_* came with SEV-ES/SNP; idle-halt, buslock and pml_full are the
+# newest). Exceptions are SVM_EXIT_EXCP_BASE (0x40) + vector.
 _EXCP_VECTORS = {
     "DE": 0, "DB": 1, "BP": 3, "OF": 4, "BR": 5, "UD": 6, "NM": 7, "DF": 8, "TS": 10,
     "NP": 11, "SS": 12, "GP": 13, "PF": 14, "MF": 16, "AC": 17, "MC": 18, "XF": 19,
