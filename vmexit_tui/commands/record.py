@@ -1,0 +1,228 @@
+"""`vmexit-tui record --pid PID|--name NAME`: record one VM headless, a line per interval.
+
+Streams one compact line per finished interval on stdout, then the total report in perf's
+layout; leaves the chunks, `manifest.json` and `report.txt` in the output folder. Ctrl+C,
+SIGTERM and SIGHUP stop it cleanly (exit 0). When it cannot record it prints a one-line
+reason on stderr and exits non-zero, and no perf process is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from vmexit_tui import lifecycle, preflight
+from vmexit_tui.model import EventKind, Report, Scope
+from vmexit_tui.perf.chunks import make_private_dir, write_private
+from vmexit_tui.perf.report_writer import UnprintableReport, format_report
+from vmexit_tui.run import Interval, RunAccumulator
+from vmexit_tui.source import RecordingEnded, RecordingStatus
+from vmexit_tui.vms import VmInfo, VmNotFound, VmScanner
+
+NAME = "record"
+HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
+REPORT_NAME = "report.txt"
+DEFAULT_ROOT = "vmexit-recordings"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+TOP_REASONS = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--pid", type=int, help="the VM's process id")
+    who.add_argument("--name", help="the VM's name (QEMU -name guest=NAME)")
+    parser.add_argument(
+        "--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl+C)"
+    )
+    parser.add_argument(
+        "--interval",
+        type=int,
+        default=1,
+        metavar="S",
+        help="seconds per chunk / live block (whole seconds, default 1)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help=f"folder for chunks, manifest.json and {REPORT_NAME} "
+        f"(default: {DEFAULT_ROOT}/NAME-TIME; with --live nothing is written unless given)",
+    )
+    parser.add_argument(
+        "--event",
+        action="append",
+        choices=[EventKind.VMEXIT.value, EventKind.MMIO.value, EventKind.IOPORT.value],
+        help="event kind to report; repeat for several (default: vmexit)",
+    )
+    parser.add_argument("--vcpu", type=int, metavar="N", help="only vCPU N")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="use `perf kvm stat live` (no perf.data files; one --event only)",
+    )
+    parser.add_argument("--perf", default="perf", help=argparse.SUPPRESS)
+
+
+class _Out:
+    """stdout/stderr that go quiet instead of failing once the terminal is gone (SIGHUP)."""
+
+    def __init__(self) -> None:
+        self.dead = False
+
+    def write(self, stream, text: str) -> None:
+        if self.dead:
+            return
+        try:
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError):
+            self.dead = True
+
+    def out(self, text: str) -> None:
+        self.write(sys.stdout, text + "\n")
+
+    def err(self, text: str) -> None:
+        self.write(sys.stderr, f"vmexit-tui record: {text}\n")
+
+
+def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
+    """`#3 17:12:03 1.00s vmexit 1234 (1234/s) EPT_VIOLATION 42% 0.47us, ...`"""
+    stamp = datetime.fromtimestamp(interval.end).strftime("%H:%M:%S")
+    parts = [f"#{interval.index + 1}", stamp, f"{interval.duration:.2f}s"]
+    for kind in kinds:
+        report = interval.reports.get(kind)
+        if report is None:
+            parts.append(f"{kind} -")
+            continue
+        n = report.sample_count
+        rate = n / interval.duration if interval.duration > 0 else 0.0
+        text = f"{kind} {n} ({rate:.0f}/s)"
+        top = sorted(report.rows, key=lambda r: r.samples, reverse=True)[:TOP_REASONS]
+        if top and n:
+            text += " " + ", ".join(
+                f"{r.reason} {100 * r.samples / n:.0f}%"
+                + (f" {r.mean_us:.2f}us" if r.mean_us is not None else "")
+                for r in top
+            )
+        parts.append(text)
+    return "  ".join(parts)
+
+
+def final_text(acc: RunAccumulator, kinds: tuple[EventKind, ...], scope: Scope) -> str:
+    """The totals in perf's own layout, one block per kind."""
+    blocks = []
+    for kind in kinds:
+        total: Report = replace(acc.total(kind), scope=scope, timestamp=None)
+        try:
+            blocks.append(format_report(total))
+        except UnprintableReport as e:
+            blocks.append(f"\n({kind}: {e})\n")
+    return "".join(blocks)
+
+
+def _default_out(vm: VmInfo) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in vm.name) or str(vm.pid)
+    return Path(DEFAULT_ROOT) / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_record(args))
+
+
+async def _record(args: argparse.Namespace) -> int:
+    io = _Out()
+    kinds = tuple(dict.fromkeys(EventKind(e) for e in (args.event or ["vmexit"])))
+    if args.live and len(kinds) > 1:
+        io.err("--live records one --event at a time (perf kvm stat live takes one)")
+        return 2
+    if args.interval < 1:
+        io.err(f"--interval must be a whole number of seconds >= 1, got {args.interval}")
+        return 2
+    for problem in await asyncio.to_thread(preflight.run_checks, perf=args.perf):
+        if problem.blocking:
+            io.err(f"{problem.summary}; {problem.fix}")
+            return 2
+        io.err(f"note: {problem.summary}")
+    try:
+        vm = await asyncio.to_thread(VmScanner().find, pid=args.pid, name=args.name)
+    except VmNotFound as e:
+        io.err(str(e))
+        return 1
+
+    out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
+    if args.live:
+        from vmexit_tui.perf.live import PerfLiveRecorder
+
+        recorder = PerfLiveRecorder(
+            vm, interval_s=args.interval, event=kinds[0], vcpu=args.vcpu, perf=args.perf
+        )
+    else:
+        from vmexit_tui.perf.session import PerfRecorder
+
+        assert out_dir is not None
+        recorder = PerfRecorder(
+            vm, out_dir, interval_s=args.interval, events=kinds, vcpu=args.vcpu, perf=args.perf
+        )
+
+    loop = asyncio.get_running_loop()
+    stopping: set[asyncio.Task] = set()
+
+    def stop_soon() -> None:
+        task = loop.create_task(recorder.stop())
+        stopping.add(task)
+        task.add_done_callback(stopping.discard)
+
+    def on_signal(sig: signal.Signals) -> None:
+        stop_soon()
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, on_signal, sig)
+    timer = loop.call_later(args.duration, stop_soon) if args.duration else None
+    where = f" into {out_dir}" if out_dir and not args.live else ""
+    io.err(
+        f"recording {vm.name} (pid {vm.pid}){where} every {args.interval} s "
+        f"({', '.join(map(str, kinds))}); Ctrl+C stops"
+    )
+    acc = RunAccumulator()
+    ended: RecordingEnded | None = None
+    message: str | None = None
+    try:
+        async for event in recorder.events():
+            if isinstance(event, Interval):
+                acc.add(event)
+                io.out(interval_line(event, kinds))
+            elif isinstance(event, RecordingStatus):
+                if event.message and event.message != message:
+                    io.err(f"note: {event.message}")
+                message = event.message
+            elif isinstance(event, RecordingEnded):
+                ended = event
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+        lifecycle.REGISTRY.stop_all()  # nothing should be left; make sure of it
+
+    assert ended is not None
+    if not ended.ok and acc.intervals == 0:
+        io.err(ended.detail or ended.reason)
+        return 1
+    scope = Scope(pids=(vm.pid,), vcpu=args.vcpu)
+    text = final_text(acc, kinds, scope)
+    io.out(text.rstrip("\n"))
+    if out_dir is not None:
+        make_private_dir(out_dir)
+        write_private(out_dir / REPORT_NAME, text)
+        io.err(f"saved in {out_dir}")
+    if not ended.ok:
+        io.err(ended.detail or ended.reason)
+        return 1
+    if ended.reason != "stopped":
+        io.err(ended.detail or ended.reason)
+    return 0
