@@ -1,0 +1,115 @@
+"""A real terminal for end-to-end tests: a private tmux server running one command.
+
+Each `TmuxTerm` starts its own tmux server (`-L` socket name) so tests never touch a user's
+tmux, and `close()` kills that server and every process left in its panes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+import psutil
+
+TMUX = shutil.which("tmux")
+
+
+class TmuxTerm:
+    """One tmux pane of a given size running `argv`; keys in, screen text out."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        width: int = 100,
+        height: int = 30,
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> None:
+        if TMUX is None:
+            raise RuntimeError("tmux is not installed (apt-get install tmux)")
+        self.socket = f"vmexit-e2e-{uuid.uuid4().hex[:8]}"
+        self.target = "e2e:0.0"
+        full_env = {**os.environ, **(env or {})}
+        # tmux passes its own environment to the pane; the command gets `env` explicitly
+        env_args = [f"{k}={v}" for k, v in (env or {}).items()]
+        self._tmux(
+            "new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height),
+            *(["-c", cwd] if cwd else []),
+            "env", *env_args, *argv,
+            env=full_env,
+        )  # fmt: skip
+        self._tmux("set-option", "-t", "e2e", "remain-on-exit", "on")
+        self.pane_pid = int(self._tmux("display-message", "-p", "-t", self.target, "#{pane_pid}"))
+
+    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        out = subprocess.run(
+            [TMUX, "-L", self.socket, *args],  # type: ignore[list-item]
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=env,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)} failed: {out.stderr.strip()}")
+        return out.stdout.strip()
+
+    def send(self, *keys: str) -> None:
+        """Send tmux key names (`q`, `Enter`, `Down`, `C-c`...)."""
+        self._tmux("send-keys", "-t", self.target, *keys)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", self.target)
+
+    def wait_for(self, predicate: str | Callable[[str], bool], timeout: float = 15.0) -> str:
+        """Poll the screen until `predicate` (a substring or a function) holds; return it."""
+        check = (lambda s: predicate in s) if isinstance(predicate, str) else predicate
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {predicate!r}; screen was:\n{screen}")
+
+    def pane_dead(self) -> bool:
+        return self._tmux("display-message", "-p", "-t", self.target, "#{pane_dead}") == "1"
+
+    def exit_status(self) -> int | None:
+        if not self.pane_dead():
+            return None
+        return int(self._tmux("display-message", "-p", "-t", self.target, "#{pane_dead_status}"))
+
+    def descendants(self) -> list[psutil.Process]:
+        """Processes still running under the pane."""
+        try:
+            return psutil.Process(self.pane_pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def close(self) -> None:
+        """Kill the tmux server and anything left in the pane."""
+        leftover = self.descendants()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.append(psutil.Process(self.pane_pid))
+        subprocess.run(
+            [TMUX, "-L", self.socket, "kill-server"],  # type: ignore[list-item]
+            capture_output=True,
+            timeout=20,
+        )
+        for p in leftover:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        psutil.wait_procs(leftover, timeout=5)
+
+    def __enter__(self) -> TmuxTerm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
