@@ -1,0 +1,125 @@
+"""`vmexit-tui compare A B [C D]`: compare 2 to 4 runs and list the significant changes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vmexit_tui import reference
+from vmexit_tui.compare import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
+from vmexit_tui.export import FORMATS, render
+from vmexit_tui.model import EventKind
+from vmexit_tui.perf.report_parser import ReportParseError, parse_report
+from vmexit_tui.snapshots import SnapshotError, load_comparison, load_run
+
+NAME = "compare"
+HELP = (
+    "compare 2 to 4 runs (snapshot files, perf kvm stat report text files or built-in runs "
+    f"{', '.join(reference.NAMES)}) and list the statistically significant changes"
+)
+
+
+class RunNotFound(Exception):
+    """An argument that is neither a readable run nor a built-in run name."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "runs", nargs="+", metavar="RUN",
+        help="a snapshot (.json), a perf kvm stat report text file, or a built-in run name",
+    )  # fmt: skip
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    parser.add_argument(
+        "--baseline", metavar="N|LABEL",
+        help="compare every run with this one (index from 0, or label); default: raw->bind "
+        "pairs for runs labelled X-RAW/X-BIND, else the first run",
+    )  # fmt: skip
+    parser.add_argument(
+        "--event", choices=[k.value for k in EventKind], default=EventKind.VMEXIT.value,
+        help="which event kind of a snapshot to compare (default vmexit)",
+    )  # fmt: skip
+    parser.add_argument("--alpha", type=float, default=0.01, help="family-wise alpha (0.01)")
+
+
+def load_argument(arg: str, kind: EventKind = EventKind.VMEXIT) -> list[ComparedRun]:
+    """The run(s) one argument names: an existing file first, then a built-in run name."""
+    path = Path(arg)
+    if path.is_file():
+        try:
+            head = path.read_text("utf-8", errors="replace").lstrip()[:1]
+        except OSError as exc:
+            raise RunNotFound(f"{arg}: cannot be read: {exc.strerror or exc}") from None
+        if head == "{":
+            doc_kind = _snapshot_kind(path)
+            if doc_kind == "comparison":
+                return list(load_comparison(path).runs)
+            saved = load_run(path)
+            try:
+                return [saved.compared(kind)]
+            except KeyError as exc:
+                raise RunNotFound(f"{arg}: {exc.args[0]}") from None
+        report = parse_report(path.read_text("utf-8", errors="replace"), source=str(path))
+        return [ComparedRun(path.stem, report)]
+    if arg.lower() in reference.NAMES:
+        return [ComparedRun(arg.upper(), reference.load(arg))]
+    raise RunNotFound(
+        f"{arg!r} is neither a file nor a built-in run; built-in runs: {', '.join(reference.NAMES)}"
+    )
+
+
+def _snapshot_kind(path: Path) -> str:
+    import json
+
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except (ValueError, OSError):
+        return "run"  # load_run explains what is wrong
+    return doc.get("kind", "run") if isinstance(doc, dict) else "run"
+
+
+def _baseline_index(value: str, runs: list[ComparedRun]) -> int:
+    if value.isdigit():
+        index = int(value)
+        if index < len(runs):
+            return index
+        raise ValueError(
+            f"--baseline {value}: there are only {len(runs)} runs (0..{len(runs) - 1})"
+        )
+    for i, run in enumerate(runs):
+        if run.label.lower() == value.lower():
+            return i
+    labels = ", ".join(r.label for r in runs)
+    raise ValueError(f"--baseline {value!r} matches no run label; labels: {labels}")
+
+
+def _unique_labels(runs: list[ComparedRun]) -> list[ComparedRun]:
+    seen: dict[str, int] = {}
+    out = []
+    for run in runs:
+        count = seen.get(run.label, 0) + 1
+        seen[run.label] = count
+        label = run.label if count == 1 else f"{run.label}#{count}"
+        out.append(ComparedRun(label, run.report, run.duration_s, run.info))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        runs: list[ComparedRun] = []
+        for arg in args.runs:
+            runs += load_argument(arg, EventKind(args.event))
+        if not MIN_RUNS <= len(runs) <= MAX_RUNS:
+            raise ValueError(f"compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(runs)}")
+        runs = _unique_labels(runs)
+        if args.baseline is not None:
+            comparison = compare(runs, _baseline_index(args.baseline, runs), alpha=args.alpha)
+        else:
+            pairs = pair_layout(runs)
+            baseline = pairs[0][0] if pairs else 0
+            comparison = compare(runs, baseline, alpha=args.alpha, pairs=pairs)
+    except (RunNotFound, SnapshotError, ReportParseError, ValueError) as exc:
+        print(f"vmexit-tui compare: error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(render(comparison, args.format))
+    return 0
