@@ -20,6 +20,7 @@ Every name, label and status message says "simulated".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import time
@@ -118,9 +119,7 @@ def _profiles(run: str) -> list[_Profile]:
         spread = row.spread_bound if row.spread_bound is not None else 1.0
         # Only an upper bound of the printed spread is known; use half of it (at least 0.05%).
         cv = max(spread / 2, 0.05) / 100.0 * math.sqrt(row.samples)
-        out.append(
-            _Profile(row.reason, row.samples / REFERENCE_DURATION_S, mean, low, high, cv)
-        )
+        out.append(_Profile(row.reason, row.samples / REFERENCE_DURATION_S, mean, low, high, cv))
     return out
 
 
@@ -244,10 +243,8 @@ class DemoRecorder:
         if self._sleep is not None:
             await self._sleep(seconds)
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def events(self) -> AsyncIterator[RecorderEvent]:
         """Status, then one interval and one status per tick, then `RecordingEnded`."""

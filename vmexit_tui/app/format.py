@@ -1,0 +1,109 @@
+"""How numbers look on screen: short, aligned, and "-" for a value that is not known."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich.text import Text
+
+UNKNOWN = "-"
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+class NumberText(Text):
+    """A cell that shows a formatted number but sorts by the raw value (None sorts last)."""
+
+    def __init__(self, display: str, value: float | str | None, style: str = "") -> None:
+        super().__init__(display, style=style, justify="right")
+        self.value = value
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, NumberText):
+            return sort_key(self.value) < sort_key(other.value)
+        return NotImplemented
+
+
+def sort_key(value: float | str | None) -> tuple[int, float | str]:
+    """Known values before unknown ones; never compares None with a number."""
+    if value is None:
+        return (1, 0.0)
+    return (0, value)
+
+
+def count(n: int | None) -> str:
+    """A sample count: exact up to 99,999, then k/M/G."""
+    if n is None:
+        return UNKNOWN
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e5, "k")):
+        if abs(n) >= limit:
+            return f"{n / (limit if suffix != 'k' else 1e3):.1f}{suffix}"
+    return f"{n:,}"
+
+
+def pct(value: float | None, digits: int = 2) -> str:
+    return UNKNOWN if value is None else f"{value:.{digits}f}"
+
+
+def us(value: float | None) -> str:
+    """Microseconds, switching to ms and s when large."""
+    if value is None or math.isnan(value):
+        return UNKNOWN
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}s"
+    if value >= 1e4:
+        return f"{value / 1e3:.1f}ms"
+    return f"{value:.2f}"
+
+
+def rate(value: float | None) -> str:
+    if value is None:
+        return UNKNOWN
+    if value >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def spread(value: float | None, below: float | None = None) -> str:
+    """perf's ± relative spread of the mean; "<x" when only a bound is known."""
+    if value is not None:
+        return f"±{value:.2f}%"
+    if below is not None:
+        return f"<{below:g}%"
+    return UNKNOWN
+
+
+def size(n: int) -> str:
+    step = 1024.0
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < step:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= step
+    return f"{value:.1f} TiB"
+
+
+def elapsed(seconds: float) -> str:
+    s = max(int(seconds), 0)
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def bars(values: Sequence[float | None], width: int = 12) -> str:
+    """A tiny text sparkline of the last `width` values, scaled to their own range."""
+    tail = list(values)[-width:]
+    known = [v for v in tail if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low
+    out = []
+    for v in tail:
+        if v is None:
+            out.append(" ")
+        elif span <= 0:
+            out.append(_BARS[0] if high == 0 else _BARS[3])
+        else:
+            out.append(_BARS[min(int((v - low) / span * len(_BARS)), len(_BARS) - 1)])
+    return "".join(out).rjust(width)

@@ -1,0 +1,143 @@
+"""Side-by-side runs: per reason each run's samples, share and mean, changes that matter marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from vmexit_tui.app import format as fmt
+from vmexit_tui.app.format import NumberText
+from vmexit_tui.compare import Comparison, RunCell
+
+MAX_RUNS = 4
+_METRIC_COLUMN = {"share": "share", "samples": "samples", "rate": "samples", "mean_us": "mean"}
+_UP, _DOWN = "▲", "▼"
+
+
+def _delta(value: float | None, digits: int = 1, suffix: str = "") -> NumberText:
+    if value is None:
+        return NumberText(fmt.UNKNOWN, None)
+    return NumberText(f"{value:+.{digits}f}{suffix}", value)
+
+
+def findings_text(
+    comparison: Comparison | None, limit: int | None = None, *, one_line: bool = False
+) -> Text:
+    """The findings as a list, most significant first; `one_line` cuts each to one line."""
+    text = Text(no_wrap=one_line, overflow="ellipsis")
+    if comparison is None:
+        return text
+    findings = comparison.findings if limit is None else comparison.findings[:limit]
+    if not findings:
+        text.append("No change passes the significance test.", style="dim")
+    for f in findings:
+        arrow = _UP if f.direction == "up" else _DOWN
+        text.append(f"{arrow} ", style="bold red" if f.direction == "up" else "bold green")
+        text.append(f"{f.text}\n")
+    more = len(comparison.findings) - len(findings)
+    if more > 0:
+        text.append(f"… {more} more findings (a taller terminal shows them all)", style="dim")
+    return text
+
+
+class ComparePane(Vertical):
+    """Header naming the runs (baseline marked), the side-by-side table and the findings."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.comparison: Comparison | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="compare-header")
+        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="compare-findings")
+
+    def show(self, comparison: Comparison | None, *, note: str = "") -> None:
+        """Rebuild the table from a comparison (the pane holds at most four runs)."""
+        self.comparison = comparison
+        header = self.query_one("#compare-header", Static)
+        table = self.query_one("#compare-table", DataTable)
+        cursor_reason = None
+        if table.row_count:
+            try:
+                cursor_reason = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            except Exception:
+                cursor_reason = None
+        table.clear(columns=True)
+        if comparison is None or not comparison.runs:
+            header.update(Text("No runs to compare yet: press o to pick runs.", style="dim"))
+            self.query_one("#compare-findings", Static).update("")
+            return
+        runs = comparison.runs
+        base = comparison.baseline
+        title = Text()
+        for i, run in enumerate(runs):
+            if i:
+                title.append("  vs  ", style="dim")
+            title.append(run.label, style="bold reverse" if i == base else "bold")
+            info = getattr(run, "info", None)
+            if info is not None and getattr(info, "simulated", False):
+                title.append(" (simulated)", style="magenta")
+        title.append("   baseline: ", style="dim")
+        title.append(runs[base].label, style="dim")
+        if note:
+            title.append(f"   {note}", style="dim italic")
+        header.update(title)
+
+        table.add_column("Reason", key="reason")
+        for i, run in enumerate(runs):
+            short = run.label if len(run.label) <= 12 else run.label[:11] + "…"
+            table.add_column(Text(f"{short} n", justify="right"), key=f"{i}:samples")
+            table.add_column(Text("%", justify="right"), key=f"{i}:share")
+            table.add_column(Text("µs", justify="right"), key=f"{i}:mean")
+        two = len(runs) == 2
+        if two:
+            table.add_column(Text("Δ%pt", justify="right"), key="d:share")
+            table.add_column(Text("Δmean", justify="right"), key="d:mean")
+
+        marks: dict[tuple[str, int, str], str] = {}
+        for f in comparison.findings:
+            column = _METRIC_COLUMN.get(f.metric, "samples")
+            marks.setdefault((f.reason, f.pair[1], column), f.direction)
+        for row in comparison.rows:
+            cells: list[object] = [
+                Text(row.reason, style="bold" if any(k[0] == row.reason for k in marks) else "")
+            ]
+            for i, cell in enumerate(row.cells):
+                cells.extend(self._run_cells(row.reason, i, cell, marks))
+            if two:
+                other = 1 - base
+                cells.append(_delta(row.share_delta[other], 2))
+                cells.append(_delta(row.mean_delta_pct[other], 0, "%"))
+            table.add_row(*cells, key=row.reason)
+        if cursor_reason is not None and cursor_reason in table.rows:
+            table.move_cursor(row=table.get_row_index(cursor_reason), animate=False)
+        small = self.size.height < 30
+        findings = self.query_one("#compare-findings", Static)
+        findings.set_class(small, "-one-line")
+        findings.update(findings_text(comparison, 4 if small else None, one_line=small))
+
+    @staticmethod
+    def _run_cells(
+        reason: str, i: int, cell: RunCell | None, marks: dict[tuple[str, int, str], str]
+    ) -> Sequence[NumberText]:
+        if cell is None:
+            return [NumberText(fmt.UNKNOWN, None, "dim") for _ in range(3)]
+        out = []
+        for column, display, value in (
+            ("samples", fmt.count(cell.samples), cell.samples),
+            ("share", fmt.pct(cell.share_pct), cell.share_pct),
+            ("mean", fmt.us(cell.mean_us), cell.mean_us),
+        ):
+            direction = marks.get((reason, i, column))
+            if direction is None:
+                out.append(NumberText(display, value))
+            else:
+                arrow = _UP if direction == "up" else _DOWN
+                style = "bold red" if direction == "up" else "bold green"
+                out.append(NumberText(f"{arrow}{display}", value, style))
+        return out

@@ -1,0 +1,177 @@
+"""The live exit table: one row per reason, updated in place, sorted once per update."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+from vmexit_tui.app import format as fmt
+from vmexit_tui.app.format import NumberText, sort_key
+from vmexit_tui.model import EventKind, ExitStat
+from vmexit_tui.run import RunAccumulator
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    cell: Callable[[ExitStat, float | None, str], NumberText]
+
+
+def _num(display: str, value: float | None) -> NumberText:
+    return NumberText(f" {display}", value)  # the leading space separates columns
+
+
+def _name(reason: str) -> NumberText:
+    cell = NumberText(f" {reason}", reason)
+    cell.justify = "left"
+    return cell
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Reason", lambda r, _rate, _t: _name(r.reason)),
+    Column("samples", "Samples", lambda r, _rate, _t: _num(fmt.count(r.samples), r.samples)),
+    Column("share", "Smp%", lambda r, _rate, _t: _num(fmt.pct(r.samples_pct), r.samples_pct)),
+    Column("time_pct", "Time%", lambda r, _rate, _t: _num(fmt.pct(r.time_pct), r.time_pct)),
+    Column("rate", "Rate", lambda _r, rate, _t: _num(fmt.rate(rate), rate)),
+    Column("mean", "Mean", lambda r, _rate, _t: _num(fmt.us(r.mean_us), r.mean_us)),
+    Column("min", "Min", lambda r, _rate, _t: _num(fmt.us(r.min_us), r.min_us)),
+    Column("max", "Max", lambda r, _rate, _t: _num(fmt.us(r.max_us), r.max_us)),
+    Column(
+        "spread",
+        "Spread",
+        lambda r, _rate, _t: _num(fmt.spread(r.rel_stddev_pct, r.rel_stddev_below), r.spread_bound),
+    ),
+    Column("trend", "Trend", lambda _r, _rate, trend: NumberText(f" {trend}", None)),
+)
+SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
+TREND_WIDTH = 12
+
+
+class ExitTable(DataTable):
+    """Exit reasons of one event kind; `show(acc, kind)` applies the latest totals.
+
+    Rows are keyed by reason. Existing rows get `update_cell` only where the text changed,
+    new rows are added, vanished ones removed, then one sort; the cursor stays on its reason.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "sort_previous", "Sort back", show=False),
+        Binding("r", "reverse", "Rev", tooltip="Reverse the sort order"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
+        self.sort_column = "samples"
+        self.descending = True
+        self.trend_of_mean = False
+        self._shown: dict[tuple[str, str], str] = {}
+        self.kind = EventKind.VMEXIT
+
+    def on_mount(self) -> None:
+        for col in COLUMNS:
+            self.add_column(self._title(col), key=col.key)
+
+    def _title(self, col: Column) -> Text:
+        justify = "left" if col.key in ("name", "trend") else "right"
+        if col.key != self.sort_column:
+            return Text(f" {col.title}", justify=justify)
+        arrow = "▼" if self.descending else "▲"
+        return Text(f" {col.title}{arrow}", style="bold", justify=justify)
+
+    def _retitle(self) -> None:
+        for col in COLUMNS:
+            self.columns[col.key].label = self._title(col)  # type: ignore[index]
+        self._require_update_dimensions = True
+        self.refresh()
+
+    @property
+    def selected_reason(self) -> str | None:
+        """The reason under the cursor, if any."""
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # cursor outside the rows while they change
+            return None
+        return key.value
+
+    def show(self, acc: RunAccumulator, kind: EventKind) -> None:
+        """Apply the accumulator's totals for `kind`: in-place updates, then one sort."""
+        if kind != self.kind:
+            self.kind = kind
+            self.clear()
+            self._shown.clear()
+        total = acc.total(kind)
+        series = acc.series.get(kind, {})
+        rows = {r.reason: r for r in total.rows}
+        for gone in [k for k in self.rows if k.value not in rows]:
+            self.remove_row(gone)
+            self._shown = {k: v for k, v in self._shown.items() if k[0] != gone.value}
+        changed = False
+        for reason, stat in rows.items():
+            s = series.get(reason)
+            values = (s.means() if self.trend_of_mean else s.rates()) if s is not None else []
+            trend = fmt.bars(values[-TREND_WIDTH:], TREND_WIDTH)
+            cells = [c.cell(stat, acc.last_rate(kind, reason), trend) for c in COLUMNS]
+            if reason not in self.rows:
+                self.add_row(*cells, key=reason)
+                for col, cell in zip(COLUMNS, cells, strict=True):
+                    self._shown[(reason, col.key)] = cell.plain
+                changed = True
+                continue
+            for col, cell in zip(COLUMNS, cells, strict=True):
+                if self._shown.get((reason, col.key)) != cell.plain:
+                    self.update_cell(reason, col.key, cell)
+                    self._shown[(reason, col.key)] = cell.plain
+                    changed = True
+        if changed:
+            self.resort()
+
+    def resort(self) -> None:
+        """Sort by the current column, keeping the cursor on the same reason."""
+        reason = self.selected_reason
+        descending = self.descending
+
+        def key(cell: NumberText) -> tuple[int, float | str]:
+            flag, value = sort_key(cell.value)
+            return (-flag if descending else flag, value)
+
+        self.sort(self.sort_column, key=key, reverse=descending)
+        if reason is not None and reason in self.rows:
+            self.move_cursor(row=self.get_row_index(RowKey(reason)), animate=False)
+
+    def sort_by(self, column: str, descending: bool | None = None) -> None:
+        if column not in SORTABLE:
+            raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(SORTABLE)}")
+        if descending is None:
+            descending = column != "name" if column != self.sort_column else not self.descending
+        self.sort_column, self.descending = column, descending
+        self._retitle()
+        self.resort()
+
+    def action_sort_next(self) -> None:
+        i = SORTABLE.index(self.sort_column)
+        column = SORTABLE[(i + 1) % len(SORTABLE)]
+        self.sort_by(column, column != "name")
+
+    def action_sort_previous(self) -> None:
+        i = SORTABLE.index(self.sort_column)
+        column = SORTABLE[(i - 1) % len(SORTABLE)]
+        self.sort_by(column, column != "name")
+
+    def action_reverse(self) -> None:
+        self.sort_by(self.sort_column, not self.descending)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = event.column_key.value
+        if column in SORTABLE:
+            self.sort_by(column)

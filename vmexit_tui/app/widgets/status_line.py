@@ -1,0 +1,65 @@
+"""The one-line status: idle / recording (elapsed, chunks, bytes, exits/s) / stopped; problems."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from vmexit_tui.app import format as fmt
+from vmexit_tui.source import RecordingState, RecordingStatus
+
+_STATE_STYLE = {
+    RecordingState.STARTING: "bold yellow",
+    RecordingState.RECORDING: "bold red",
+    RecordingState.STOPPING: "bold yellow",
+    RecordingState.STOPPED: "bold",
+    RecordingState.FAILED: "bold red reverse",
+}
+
+
+def status_text(
+    status: RecordingStatus | None,
+    *,
+    label: str | None = None,
+    simulated: bool = False,
+    problem: str | None = None,
+) -> Text:
+    """The status line's text (no Textual needed, so tests can check it directly)."""
+    text = Text()
+    if status is None:
+        text.append("● idle", style="bold green")
+    else:
+        text.append(f"● {status.state.value}", style=_STATE_STYLE.get(status.state, "bold"))
+        if label:
+            text.append(f" {label}")
+        if simulated and "simulated" not in (label or ""):
+            text.append(" (simulated)", style="bold magenta")
+        if status.state in (
+            RecordingState.RECORDING,
+            RecordingState.STOPPING,
+            RecordingState.STOPPED,
+        ):
+            text.append(f"  {fmt.elapsed(status.elapsed)}")
+            text.append(f" · {status.chunks} chunks · {fmt.size(status.bytes_on_disk)}")
+            if status.exits_per_second is not None and status.state is RecordingState.RECORDING:
+                text.append(f" · {fmt.rate(status.exits_per_second)} exits/s")
+        if status.state is RecordingState.FAILED and status.message:
+            text.append(f" {status.message}")
+    if problem:
+        text.append("  ⚠ ", style="bold yellow")
+        text.append(problem, style="yellow")
+    return text
+
+
+class StatusLine(Static):
+    """Always visible above the footer."""
+
+    def show(
+        self,
+        status: RecordingStatus | None,
+        *,
+        label: str | None = None,
+        simulated: bool = False,
+        problem: str | None = None,
+    ) -> None:
+        self.update(status_text(status, label=label, simulated=simulated, problem=problem))
