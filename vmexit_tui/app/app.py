@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import signal
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from vmexit_tui import glossary
+from vmexit_tui import glossary, snapshots
 from vmexit_tui.app.messages import (
     IntervalReceived,
     RecordingFinished,
@@ -591,13 +592,12 @@ class VmExitApp(App[int]):
     def _list_for_picker(self) -> None:
         snaps: list[PickerEntry] = []
         try:
-            from vmexit_tui import snapshots
-
-            for item in snapshots.list_snapshots(self.sources.snapshot_folder):
-                path = Path(getattr(item, "path", item))
-                kind = getattr(item, "kind", "run")
-                snaps.append(PickerEntry(f"snap:{kind}:{path}", path.name, "Snapshots"))
-        except Exception as exc:
+            for entry in snapshots.list_snapshots(self.sources.snapshot_folder):
+                if entry.error is not None or entry.kind is None:
+                    continue  # unreadable: the CLI's `compare` reports why
+                label = f"{entry.kind}: {entry.label} ({entry.path.name})"
+                snaps.append(PickerEntry(f"snap:{entry.kind}:{entry.path}", label, "Snapshots"))
+        except OSError as exc:
             self.call_from_thread(self.notify, f"Snapshots not listed: {exc}", severity="warning")
         self.call_from_thread(self._open_picker, snaps)
 
@@ -658,50 +658,49 @@ class VmExitApp(App[int]):
             if self.comparison is None:
                 self.notify("Nothing to save: the pane needs two runs.", severity="warning")
                 return
-            self._save_comparison(folder / f"comparison-{stamp}.json", self.comparison)
+            self._save_comparison(folder / f"comparison-{stamp}{snapshots.SUFFIX}", self.comparison)
             return
         rec = self.current
         if rec is None or not rec.acc.intervals:
             self.notify("Nothing to save yet: record a VM first.", severity="warning")
             return
-        name = (rec.info.vm_name or "run").replace("/", "_")
-        self._save_run(folder / f"run-{name}-{stamp}.json", rec)
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in rec.info.vm_name or "run")
+        # The worker writes a copy: the recording keeps growing on the app's loop meanwhile.
+        self._save_run(
+            folder / f"run-{name}-{stamp}{snapshots.SUFFIX}",
+            rec.info,
+            copy.deepcopy(rec.acc),
+            rec.duration_s,
+        )
 
     @work(thread=True, group="snapshots", exit_on_error=False)
-    def _save_run(self, path: Path, rec: Recording) -> None:
+    def _save_run(
+        self, path: Path, info: RunInfo, acc: RunAccumulator, duration_s: float | None
+    ) -> None:
         try:
-            from vmexit_tui import snapshots
-
-            info = rec.info
-            totals = dict(rec.acc.totals)
-            series = {k: dict(v) for k, v in rec.acc.series.items()}
-            written = snapshots.save_run(path, info, totals, series)
-            self.post_message(SnapshotSaved(Path(written or path), "run"))
-        except Exception as exc:
+            written = snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s)
+            self.post_message(SnapshotSaved(Path(written), "run"))
+        except (OSError, ValueError) as exc:
             self.post_message(SnapshotFailed(f"could not save {path}: {exc}"))
 
     @work(thread=True, group="snapshots", exit_on_error=False)
     def _save_comparison(self, path: Path, comparison: Comparison) -> None:
         try:
-            from vmexit_tui import snapshots
-
             written = snapshots.save_comparison(path, comparison)
-            self.post_message(SnapshotSaved(Path(written or path), "comparison"))
-        except Exception as exc:
+            self.post_message(SnapshotSaved(Path(written), "comparison"))
+        except (OSError, ValueError) as exc:
             self.post_message(SnapshotFailed(f"could not save {path}: {exc}"))
 
     @work(thread=True, group="snapshots", exit_on_error=False)
     def _load_snapshot(self, path: Path, kind: str) -> None:
         try:
-            from vmexit_tui import snapshots
-
             if kind == "comparison":
-                loaded = snapshots.load_comparison(path)
-                self.call_from_thread(self._show_loaded_comparison, loaded)
+                comparison = snapshots.load_comparison(path)
+                self.call_from_thread(self._show_loaded_comparison, comparison)
             else:
-                loaded = snapshots.load_run(path)
-                self.call_from_thread(self._add_loaded_run, path, loaded)
-        except Exception as exc:
+                saved = snapshots.load_run(path)
+                self.call_from_thread(self._add_loaded_run, path, saved)
+        except (OSError, ValueError) as exc:
             self.post_message(SnapshotFailed(f"could not load {path}: {exc}"))
 
     def _show_loaded_comparison(self, comparison: Comparison) -> None:
@@ -713,18 +712,13 @@ class VmExitApp(App[int]):
         self.action_show_tab("compare")
         self._maybe_refresh_compare()
 
-    def _add_loaded_run(self, path: Path, loaded) -> None:
-        info = getattr(loaded, "info", None)
-        totals = getattr(loaded, "totals", {})
-        report = totals.get(EventKind.VMEXIT) if isinstance(totals, dict) else None
-        if report is None:
-            self.notify(f"{path.name} holds no vmexit report", severity="warning")
+    def _add_loaded_run(self, path: Path, saved: snapshots.SavedRun) -> None:
+        try:
+            run = saved.compared(EventKind.VMEXIT)
+        except KeyError as exc:
+            self.notify(f"{path.name}: {exc.args[0]}", severity="warning")
             return
-        label = info.label if info is not None else path.stem
-        duration = None
-        if info is not None and info.started is not None and info.stopped is not None:
-            duration = info.stopped - info.started
-        self._picked_run(f"snap:run:{path}", ComparedRun(label, report, duration, info))
+        self._picked_run(f"snap:run:{path}", run)
 
     def _picked_run(self, key: str, run: ComparedRun) -> None:
         runs = [] if self._loaded_comparison else [(k, r) for k, r in self.compare_runs if k != key]

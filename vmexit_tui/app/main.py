@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
+from vmexit_tui import snapshots
 from vmexit_tui.app.sources import AppSources, demo_sources
 from vmexit_tui.vms import VmInfo
 
@@ -14,18 +14,12 @@ RECORDINGS_SUBDIR = "recordings"
 
 
 def snapshot_folder() -> Path:
-    """Where snapshots go: `snapshots.default_folder()`, or ~/.local/share/vmexit-tui."""
-    try:
-        from vmexit_tui import snapshots
-
-        return Path(snapshots.default_folder())
-    except (ImportError, AttributeError):
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        return Path(base) / "vmexit-tui"
+    """Where snapshots go (`snapshots.default_folder()`, created 0700)."""
+    return snapshots.default_folder()
 
 
 def real_sources(folder: Path) -> AppSources:
-    """psutil VM discovery, preflight problems and perf recordings under `folder`."""
+    """psutil VM discovery, preflight problems, perf recordings beside the snapshot `folder`."""
     from vmexit_tui.perf.session import PerfRecorder
     from vmexit_tui.preflight import run_checks
     from vmexit_tui.vms import VmScanner
@@ -35,7 +29,7 @@ def real_sources(folder: Path) -> AppSources:
     def make(vm: VmInfo) -> PerfRecorder:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in vm.name)
-        return PerfRecorder(vm, folder / RECORDINGS_SUBDIR / f"{safe}-{vm.pid}-{stamp}")
+        return PerfRecorder(vm, folder.parent / RECORDINGS_SUBDIR / f"{safe}-{vm.pid}-{stamp}")
 
     return AppSources(
         scan_vms=scanner.scan,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from vmexit_tui import demo, reference
@@ -38,7 +38,6 @@ class AppSources:
     autostart: str | None = None
     reference_runs: Callable[[], Mapping[str, Report]] = reference.load_all
     demo: Callable[[], AppSources] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 DEMO_AUTOSTART = "simulated-gp-rt-bind"
