@@ -91,9 +91,13 @@ class ChunkTracker:
 
     def scan(self) -> list[Chunk]:
         """Every finished chunk in the folder not handed out yet, oldest first."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return []  # the folder was removed under us
         names = [
             e.name
-            for e in os.scandir(self.folder)
+            for e in entries
             if e.name not in self._seen and chunk_time(e.name, self.base) is not None
         ]
         names.sort()  # fixed-width timestamps sort in time order

@@ -206,6 +206,14 @@ async def run_collect(argv: Sequence[str]) -> tuple[int, str, str]:
     return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
+def parse_chunk_report(text: str, kind: EventKind, *, source: str) -> Report:
+    """The `kind` report in what `perf kvm -i CHUNK stat report` printed."""
+    for report in parse_reports(text, source=source):
+        if report.event == kind:
+            return report
+    raise ReportParseError(source, 1, f"a {kind} report", "reports of other kinds only")
+
+
 class PerfRecorder(RecorderBase):
     """A running `perf kvm stat record` of one VM, rotated into chunks in `out_dir`."""
 
@@ -446,13 +454,9 @@ class PerfRecorder(RecorderBase):
                 self.message = f"perf could not report {chunk.name} ({kind}): {last}"
                 continue
             try:
-                found = parse_reports(text, source=str(chunk.path))
+                reports[kind] = parse_chunk_report(text, kind, source=str(chunk.path))
             except ReportParseError as e:
                 self.message = f"unreadable report of {chunk.name}: {e}"
-                continue
-            report = next((r for r in found if r.event == kind), None)
-            if report is not None:
-                reports[kind] = report
         if not reports:
             return None
         await self._probe_silent_host(chunk, reports.get(EventKind.VMEXIT))
@@ -478,7 +482,10 @@ class PerfRecorder(RecorderBase):
 
     async def _finalize(self, reason: EndReason, detail: str, code: int | None) -> None:
         pinning_end = await asyncio.to_thread(pinning_now, self.vm)
-        self._finalize_files(reason, detail, pinning_end)
+        try:
+            self._finalize_files(reason, detail, pinning_end)
+        except OSError as e:
+            detail = f"{detail}; manifest.json not written: {e}"
         self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
         if reason is not EndReason.STOPPED:
             self.message = detail
