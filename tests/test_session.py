@@ -10,6 +10,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import time
 
 import psutil
 import pytest
@@ -37,7 +38,9 @@ def no_new_perf():
     """Fails the test if a perf process it started is still running at its end."""
     before = perf_pids()
     yield
-    left = perf_pids() - before
+    deadline = time.monotonic() + 5.0  # a perf told to stop (PDEATHSIG) may take a moment
+    while (left := perf_pids() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
     for pid in left:  # never leave one behind, even when failing
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -22,7 +22,7 @@ from vmexit_tui.model import EventKind, Report, Scope
 from vmexit_tui.perf.chunks import make_private_dir, write_private
 from vmexit_tui.perf.report_writer import UnprintableReport, format_report
 from vmexit_tui.run import Interval, RunAccumulator
-from vmexit_tui.source import RecordingEnded, RecordingStatus
+from vmexit_tui.source import RecordingEnded, RecordingState, RecordingStatus
 from vmexit_tui.vms import VmInfo, VmNotFound, VmScanner
 
 NAME = "record"
@@ -184,10 +184,7 @@ async def _record(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, on_signal, sig)
     timer = loop.call_later(args.duration, stop_soon) if args.duration else None
     where = f" into {out_dir}" if out_dir and not args.live else ""
-    io.err(
-        f"recording {vm.name} (pid {vm.pid}){where} every {args.interval} s "
-        f"({', '.join(map(str, kinds))}); Ctrl+C stops"
-    )
+    announced = False
     acc = RunAccumulator()
     ended: RecordingEnded | None = None
     message: str | None = None
@@ -197,7 +194,14 @@ async def _record(args: argparse.Namespace) -> int:
                 acc.add(event)
                 io.out(interval_line(event, kinds))
             elif isinstance(event, RecordingStatus):
-                if event.message and event.message != message:
+                if event.state is RecordingState.RECORDING and not announced:
+                    announced = True
+                    io.err(
+                        f"recording {vm.name} (pid {vm.pid}){where} every {args.interval} s "
+                        f"({', '.join(map(str, kinds))}); Ctrl+C stops"
+                    )
+                final = event.state in (RecordingState.STOPPED, RecordingState.FAILED)
+                if event.message and event.message != message and not final:
                     io.err(f"note: {event.message}")
                 message = event.message
             elif isinstance(event, RecordingEnded):
