@@ -240,11 +240,18 @@ class DemoRecorder:
         return self._stop.is_set()
 
     async def _pause(self, seconds: float) -> None:
-        if self._sleep is not None:
-            await self._sleep(seconds)
+        """Wait one tick, or less when `stop()` is called meanwhile."""
+        if self._sleep is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=seconds)
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, stopper):
+                task.cancel()
 
     async def events(self) -> AsyncIterator[RecorderEvent]:
         """Status, then one interval and one status per tick, then `RecordingEnded`."""

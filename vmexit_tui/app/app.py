@@ -147,6 +147,7 @@ class VmExitApp(App[int]):
         self._compare_dirty = True
         self._compare_drawn_at = 0.0
         self._compare_timer_set = False
+        self.compare_refresh_s = COMPARE_REFRESH_S
         self._loaded_comparison = False
         self._quitting = False
         self._autostarted = False
@@ -508,7 +509,7 @@ class VmExitApp(App[int]):
         """Recompute and redraw the comparison when shown and changed, at most once a second."""
         if not self._compare_dirty or self.tab != "compare" or self._quitting:
             return
-        wait = self._compare_drawn_at + COMPARE_REFRESH_S - time.monotonic()
+        wait = self._compare_drawn_at + self.compare_refresh_s - time.monotonic()
         if wait > 0:
             if not self._compare_timer_set:
                 self._compare_timer_set = True
@@ -794,7 +795,7 @@ class VmExitApp(App[int]):
             return
         self._quitting = True
         await self._stop_current()
-        self.exit(code)
+        self.exit(return_code=code)
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

@@ -52,5 +52,5 @@ def build_app(args: argparse.Namespace):
 def run_app(args: argparse.Namespace) -> int:
     """Run the TUI until the user quits; the exit status of the process."""
     app = build_app(args)
-    result = app.run()
-    return int(result or 0)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,402 @@
+"""Pilot tests: every key binding, sorting while data arrives, quitting never leaves a recording."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import stat
+
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable, Static
+
+from tests.app.helpers import Gate, feed, make_app, wait_for, wide_interval
+from vmexit_tui import glossary, snapshots
+from vmexit_tui.app.app import VmExitApp
+from vmexit_tui.app.format import sort_key
+from vmexit_tui.app.messages import IntervalReceived
+from vmexit_tui.app.screens.detail_screen import DetailScreen
+from vmexit_tui.app.screens.help_screen import HelpScreen, key_table
+from vmexit_tui.app.screens.run_picker import RunPicker
+from vmexit_tui.app.sources import AppSources, demo_sources
+from vmexit_tui.app.widgets.exit_table import SORTABLE, ExitTable
+from vmexit_tui.app.widgets.series_plot import SeriesPlot
+from vmexit_tui.model import EventKind
+from vmexit_tui.preflight import Problem
+from vmexit_tui.source import RecordingState
+
+SIZE = (80, 24)
+
+
+def order(table: DataTable) -> list[str]:
+    return [row.key.value for row in table.ordered_rows]
+
+
+def column_values(table: ExitTable, column: str) -> list:
+    return [table.get_cell(key, column).value for key in order(table)]
+
+
+def assert_sorted(table: ExitTable) -> None:
+    values = [sort_key(v) for v in column_values(table, table.sort_column)]
+    known = [v for flag, v in values if flag == 0]
+    assert known == sorted(known, reverse=table.descending), table.sort_column
+    flags = [flag for flag, _ in values]
+    assert flags == sorted(flags), "unknown values must sort last"
+
+
+def plain(widget: Static) -> str:
+    return str(widget.render())
+
+
+@pytest.fixture
+def gate() -> Gate:
+    return Gate()
+
+
+async def test_demo_opens_with_a_simulated_recording_streaming(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        assert app.tab == "live"
+        table = app.query_one(ExitTable)
+        totals = app.current.acc.total(EventKind.VMEXIT)
+        assert set(order(table)) == set(totals.reasons)
+        assert table.get_cell("HLT", "samples").value == totals.row("HLT").samples
+        assert_sorted(table)
+        status = plain(app.query_one("#status", Static))
+        assert "recording" in status and "simulated-gp-rt-bind" in status
+        assert "2 chunks" in status
+        assert app.current.info.simulated
+
+
+async def test_space_stops_then_starts_a_new_recording(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 1)
+        first = app.current
+        await pilot.press("space")
+        await wait_for(pilot, lambda: first.ended is not None)
+        assert first.recorder.stopping
+        assert first.status.state is RecordingState.STOPPED
+        assert "stopped" in plain(app.query_one("#status", Static))
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.current is not first)
+        await feed(pilot, app, gate, 1)
+        assert app.current.running and len(app.recordings) == 2
+
+
+async def test_enter_on_the_vm_list_records_that_vm(tmp_path, gate):
+    app = make_app(tmp_path, gate, autostart=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one("#vm-list", DataTable).row_count == 4)
+        assert app.tab == "vms" and app.current is None
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: app.current is not None)
+        assert app.current.info.vm_name == "simulated-gp-gp-bind"
+        assert app.tab == "live"
+        await feed(pilot, app, gate, 1)
+        assert app.query_one(ExitTable).row_count > 5
+
+
+async def test_tab_keys(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        for key, tab in (("1", "vms"), ("3", "compare"), ("2", "live")):
+            await pilot.press(key)
+            assert app.tab == tab
+
+
+async def test_mark_key_puts_a_marker_into_the_series(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        await pilot.press("m")
+        markers = app.current.acc.markers
+        assert len(markers) == 1
+        assert markers[0].time == pytest.approx(app.current.acc.last.end)
+        await feed(pilot, app, gate, 1)
+        plot = app.query_one(SeriesPlot)
+        plot.min_redraw_s = 0
+        await feed(pilot, app, gate, 1)
+        marks = plot._data[3]
+        assert [label for _, label in marks] == [markers[0].label]
+
+
+async def test_event_key_switches_vmexit_mmio_ioport(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 3)
+        table = app.query_one(ExitTable)
+        await pilot.press("e")
+        assert app.kind is EventKind.MMIO
+        assert all(key.startswith("0x") and key[-2:] in (":W", ":R") for key in order(table))
+        await pilot.press("e")
+        assert app.kind is EventKind.IOPORT
+        assert any(key.endswith(":POUT") for key in order(table))
+        await feed(pilot, app, gate, 1)
+        assert set(order(table)) == set(app.current.acc.total(EventKind.IOPORT).reasons)
+        await pilot.press("e")
+        assert app.kind is EventKind.VMEXIT and "HLT" in order(table)
+
+
+async def test_trend_key_switches_rate_and_mean(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        plot = app.query_one(SeriesPlot)
+        plot.min_redraw_s = 0
+        await feed(pilot, app, gate, 3)
+        assert "exits/s" in plot._data[0]
+        reason = app.query_one(ExitTable).selected_reason
+        rates = app.current.acc.reason_series(EventKind.VMEXIT, reason).rates()
+        assert list(plot._data[2]) == pytest.approx(rates)
+        await pilot.press("t")
+        assert "mean µs" in plot._data[0]
+        means = app.current.acc.reason_series(EventKind.VMEXIT, reason).means()
+        assert list(plot._data[2]) == pytest.approx(means)
+        assert "mean" in plain(app.query_one("#kind-bar", Static))
+
+
+async def test_sort_keys_cycle_columns_and_reverse(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 3)
+        table = app.query_one(ExitTable)
+        assert (table.sort_column, table.descending) == ("samples", True)
+        seen = []
+        for _ in SORTABLE:
+            await pilot.press("s")
+            seen.append(table.sort_column)
+            assert_sorted(table)
+        assert seen == [*SORTABLE[2:], "name", "samples"]
+        await pilot.press("r")
+        assert not table.descending
+        assert_sorted(table)
+        assert order(table)[0] == min(app.current.acc.total().rows, key=lambda r: r.samples).reason
+        await pilot.press("S")
+        assert table.sort_column == "name"
+        assert order(table) == sorted(order(table))
+
+
+async def test_clicking_a_header_sorts_by_that_column(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        table = app.query_one(ExitTable)
+        x = 0
+        for key, column in table.columns.items():
+            if key.value == "mean":
+                break
+            x += column.get_render_width(table)
+        await pilot.click(ExitTable, offset=(x + 2, 0))
+        assert table.sort_column == "mean" and table.descending
+        assert_sorted(table)
+        await pilot.click(ExitTable, offset=(x + 2, 0))
+        assert table.sort_column == "mean" and not table.descending
+        assert_sorted(table)
+
+
+async def test_sorting_and_scrolling_while_data_arrives(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 1)
+        table = app.query_one(ExitTable)
+        keys = ["s", "down", "down", "pagedown", "r", "s", "down", "end", "up", "s", "home"]
+        for i, key in enumerate(keys):
+            await pilot.press(key)
+            before = table.selected_reason
+            app.post_message(IntervalReceived(wide_interval(i)))
+            await wait_for(pilot, lambda n=i: app.current.acc.intervals >= n + 2)
+            # data arrived: the table is sorted by the chosen column, the cursor kept its row
+            assert table.selected_reason == before, key
+            assert_sorted(table)
+            assert table.row_count == len(app.current.acc.total().rows)
+        assert table.row_count > 70
+        assert table.scroll_y >= 0 and table.cursor_row == order(table).index(before)
+        totals = app.current.acc.total()
+        for reason in ("REASON_00", "HLT"):
+            assert table.get_cell(reason, "samples").value == totals.row(reason).samples
+
+
+async def test_enter_opens_the_detail_of_a_reason(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        reason = app.query_one(ExitTable).selected_reason
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        assert screen.reason == reason
+        assert plain(screen.query_one("#detail-meaning", Static)) == glossary.explain(reason)
+        stats_line = plain(screen.query_one("#detail-stats", Static))
+        for word in ("min", "mean", "max"):
+            assert word in stats_line
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_help_lists_every_key(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        console = Console(file=io.StringIO(), width=120)
+        console.print(key_table(screen.sections))
+        text = console.file.getvalue()
+        bindings = [*VmExitApp.BINDINGS, *ExitTable.BINDINGS]
+        for b in bindings:
+            first = b.key.split(",")[0]
+            shown = {"question_mark": "?"}.get(first, first)
+            assert any(line.strip().startswith(shown) for line in text.splitlines()), first
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_compare_pane_keys(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        comparison = app.comparison
+        assert [r.label for r in comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        assert comparison.findings
+        table = app.query_one("#compare-table", DataTable)
+        assert table.row_count == len(comparison.rows)
+        await pilot.press("b")
+        assert app.comparison.baseline == 1
+        await pilot.press("x")
+        assert app.comparison is None and len(app.compare_runs) == 1
+        await pilot.press("o")
+        picker = app.screen
+        assert isinstance(picker, RunPicker)
+        keys = [e.key for e in picker.entries]
+        assert "live" in keys and "builtin:gp-gp-raw" in keys
+        target = keys.index("builtin:gp-gp-raw")
+        options = picker.query_one("OptionList")
+        options.highlighted = next(
+            i for i in range(options.option_count)
+            if options.get_option_at_index(i).id == keys[target]
+        )  # fmt: skip
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.comparison is not None)
+        assert [r.label for r in app.comparison.runs] == ["gp-rt-raw", "gp-gp-raw"]
+
+
+async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 1)
+        await pilot.press("3", "o")
+        await pilot.press("enter")  # the first entry: this recording
+        await wait_for(pilot, lambda: app.comparison and len(app.comparison.runs) == 3)
+        live = app.comparison.runs[2]
+        assert live.label == "simulated-gp-rt-bind bind"
+        before = live.report.sample_count
+        await feed(pilot, app, gate, 2)
+        await wait_for(pilot, lambda: app.comparison.runs[2].report.sample_count > before)
+        assert app.comparison.runs[2].report == app.current.acc.total(EventKind.VMEXIT)
+
+
+async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: len(list(tmp_path.glob("run-*.json"))) == 1)
+        path = next(tmp_path.glob("run-*.json"))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        saved = snapshots.load_run(path)
+        assert saved.info.simulated
+        assert saved.totals[EventKind.VMEXIT].sample_count > 0
+        await pilot.press("3", "w")
+        await wait_for(pilot, lambda: len(list(tmp_path.glob("comparison-*.json"))) == 1)
+        await pilot.press("x", "x")
+        assert app.comparison is None
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
+        picker = app.screen
+        snap = next(e for e in picker.entries if e.key.startswith("snap:comparison:"))
+        options = picker.query_one("OptionList")
+        options.highlighted = next(
+            i for i in range(options.option_count)
+            if options.get_option_at_index(i).id == snap.key
+        )  # fmt: skip
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.comparison is not None)
+        assert [r.label for r in app.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        assert "loaded snapshot" in plain(app.query_one("#compare-header", Static))
+
+
+def _no_vm_sources(tmp_path, gate, made: list) -> AppSources:
+    problem = Problem("perf", "perf is not installed", "apt-get install linux-perf", True)
+
+    def refuse(vm):
+        made.append(vm)
+        raise AssertionError("must not record with a blocking problem")
+
+    return AppSources(
+        scan_vms=list,
+        make_recorder=refuse,
+        snapshot_folder=tmp_path,
+        problems=(problem,),
+        demo=lambda: demo_sources(
+            tmp_path, recorder_clock=gate.clock, sleep=gate.sleep, clock=lambda: 0.0
+        ),
+    )
+
+
+async def test_without_vms_the_app_says_why_and_d_starts_the_demo(tmp_path, gate):
+    made: list = []
+    app = VmExitApp(_no_vm_sources(tmp_path, gate, made))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        panel = plain(app.query_one("#problems", Static))
+        assert "perf is not installed" in panel and "apt-get install linux-perf" in panel
+        assert "d" in panel and "demo" in panel
+        assert "perf is not installed" in plain(app.query_one("#status", Static))
+        await pilot.press("space")
+        assert app.current is None and not made
+        await pilot.press("d")
+        await wait_for(pilot, lambda: app.current is not None)
+        assert app.sources.simulated and app.current.info.simulated
+        await feed(pilot, app, gate, 1)
+        assert app.query_one(ExitTable).row_count > 5
+
+
+async def test_q_quits_and_awaits_the_recorder_stop(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 1)
+        rec = app.current
+        await pilot.press("q")
+        await pilot.pause()
+    assert rec.recorder.stopping
+    assert rec.ended is not None and rec.ended.ok
+    assert app.return_code == 0
+
+
+async def test_sighup_stops_the_recording_and_quits(tmp_path, gate):
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # never let the test runner die
+    try:
+        app = make_app(tmp_path, gate)
+        async with app.run_test(size=SIZE) as pilot:
+            await feed(pilot, app, gate, 1)
+            rec = app.current
+            os.kill(os.getpid(), signal.SIGHUP)
+            await wait_for(pilot, lambda: rec.ended is not None)
+            await pilot.pause(0.1)
+        assert rec.recorder.stopping and rec.ended.ok
+        assert app.return_code == 128 + signal.SIGHUP
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+async def test_no_color_keeps_changes_readable(tmp_path, gate, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        assert app.no_color
+        table = app.query_one("#compare-table", DataTable)
+        cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
+        assert any(c.startswith(("▲", "▼")) for c in cells)  # arrows, not only colour
