@@ -56,6 +56,18 @@ def us(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+def us_unit(value: float | None) -> str:
+    """Like `us`, with the unit always written out ("0.48 µs", "528.6 ms")."""
+    shown = us(value)
+    if shown == UNKNOWN:
+        return shown
+    if shown.endswith("ms"):
+        return f"{shown[:-2]} ms"
+    if shown.endswith("s"):
+        return f"{shown[:-1]} s"
+    return f"{shown} µs"
+
+
 def rate(value: float | None) -> str:
     if value is None:
         return UNKNOWN

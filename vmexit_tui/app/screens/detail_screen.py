@@ -27,9 +27,9 @@ def stats_text(stat: ExitStat | None, rate: float | None) -> Text:
         ("share", f"{fmt.pct(stat.samples_pct)}%"),
         ("time", f"{fmt.pct(stat.time_pct)}%"),
         ("rate", f"{fmt.rate(rate)}/s"),
-        ("min", f"{fmt.us(stat.min_us)} µs"),
-        ("mean", f"{fmt.us(stat.mean_us)} µs"),
-        ("max", f"{fmt.us(stat.max_us)} µs"),
+        ("min", fmt.us_unit(stat.min_us)),
+        ("mean", fmt.us_unit(stat.mean_us)),
+        ("max", fmt.us_unit(stat.max_us)),
         ("spread", fmt.spread(stat.rel_stddev_pct, stat.rel_stddev_below)),
     ):
         text.append(f"{label} ", style="dim")

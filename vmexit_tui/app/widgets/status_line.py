@@ -40,7 +40,8 @@ def status_text(
             RecordingState.STOPPED,
         ):
             text.append(f"  {fmt.elapsed(status.elapsed)}")
-            text.append(f" · {status.chunks} chunks · {fmt.size(status.bytes_on_disk)}")
+            chunks = "1 chunk" if status.chunks == 1 else f"{status.chunks} chunks"
+            text.append(f" · {chunks} · {fmt.size(status.bytes_on_disk)}")
             if status.exits_per_second is not None and status.state is RecordingState.RECORDING:
                 text.append(f" · {fmt.rate(status.exits_per_second)} exits/s")
         if status.state is RecordingState.FAILED and status.message:
