@@ -118,6 +118,16 @@ def test_unknown_values_stay_unknown_and_a_bound_merges_into_a_bound():
     assert no_mean.mean_us is None and no_mean.rel_stddev_pct is None
 
 
+def test_accumulating_from_empty_keeps_the_scope_of_the_chunks():
+    chunk = parse_report((FIXTURES / "chunk_a.txt").read_text(), source="a")
+    total = empty_report().merge(chunk).merge(chunk)
+    assert total.scope.pids == (4242,)
+    mixed = total.merge(
+        parse_report((FIXTURES / "mmio.txt").read_text().replace("MMIO Access", "    VM-EXIT"))
+    )
+    assert mixed.scope.all_vms  # different scopes merged: all that can be said
+
+
 def test_merging_different_kinds_or_reasons_is_refused():
     with pytest.raises(ValueError, match="vmexit report with a mmio"):
         empty_report(EventKind.VMEXIT).merge(empty_report(EventKind.MMIO))

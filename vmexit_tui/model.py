@@ -199,7 +199,14 @@ class Report:
         merged: dict[str, ExitStat] = {r.reason: r for r in self.rows}
         for r in other.rows:
             merged[r.reason] = merged[r.reason].merge(r) if r.reason in merged else r
-        scope = self.scope if self.scope == other.scope else Scope()
+        # an empty report (the start of an accumulation) takes the other's scope and source
+        if not self.rows and not self.sample_count:
+            scope, source = other.scope, other.source
+        elif not other.rows and not other.sample_count:
+            scope, source = self.scope, self.source
+        else:
+            scope = self.scope if self.scope == other.scope else Scope()
+            source = self.source if self.source == other.source else None
         lost = None
         if self.lost_events is not None or other.lost_events is not None:
             lost = (self.lost_events or 0) + (other.lost_events or 0)
@@ -212,7 +219,7 @@ class Report:
                 name_width=max(self.name_width, other.name_width),
                 unknown_codes=tuple(dict.fromkeys(self.unknown_codes + other.unknown_codes)),
                 timestamp=other.timestamp or self.timestamp,
-                source=self.source if self.source == other.source else None,
+                source=source,
             )
         )
         # perf's printed totals are exact to 0.01 us; n * rounded mean is not: prefer them.
