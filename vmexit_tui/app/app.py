@@ -211,16 +211,14 @@ class VmExitApp(App[int]):
         for kind in KINDS:
             style = "bold reverse" if kind == self.kind else "dim"
             text.append(f" {kind.value} ", style=style)
-        text.append("  e switches · s/r sort · t ", style="dim")
+        text.append("  times in µs · trend: ", style="dim")
         text.append("mean" if self.trend_of_mean else "rate", style="bold")
+        text.append(" · sort: ", style="dim")
+        text.append(f"{table.sort_column} {'▼' if table.descending else '▲'}", style="bold")
         rec = self.current
-        if rec is not None:
-            total = rec.acc.total(self.kind)
-            text.append(f" · {total.sample_count:,} {self.kind.value} samples", style="dim")
-            if rec.info.simulated:
-                text.append("  SIMULATED", style="bold magenta")
-        text.append(f"  sort: {table.sort_column} {'▼' if table.descending else '▲'}", style="dim")
-        self.query_one("#kind-bar", Static).update(text)
+        if rec is not None and rec.info.simulated:
+            text.append("  SIMULATED", style="bold magenta")
+        self.query_one("#kind-bar", Static).update(text, layout=False)  # one line, fixed
 
     # ----------------------------------------------------------------- VM scans
     @work(thread=True, exclusive=True, group="scan", exit_on_error=False)

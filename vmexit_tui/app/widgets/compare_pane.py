@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
+from vmexit_tui.app.widgets.batched_table import BatchedTable
 from vmexit_tui.compare import Comparison, RunCell
 
 MAX_RUNS = 4
@@ -53,14 +54,18 @@ class ComparePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
-        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        yield BatchedTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="compare-findings")
 
     def show(self, comparison: Comparison | None, *, note: str = "") -> None:
         """Rebuild the table from a comparison (the pane holds at most four runs)."""
         self.comparison = comparison
+        table = self.query_one("#compare-table", BatchedTable)
+        with table.batch():
+            self._show(comparison, note, table)
+
+    def _show(self, comparison: Comparison | None, note: str, table: BatchedTable) -> None:
         header = self.query_one("#compare-header", Static)
-        table = self.query_one("#compare-table", DataTable)
         cursor_reason = None
         if table.row_count:
             try:

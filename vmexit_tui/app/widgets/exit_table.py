@@ -13,6 +13,7 @@ from textual.widgets.data_table import RowKey
 
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText, sort_key
+from vmexit_tui.app.widgets.batched_table import BatchedTable
 from vmexit_tui.model import EventKind, ExitStat
 from vmexit_tui.run import RunAccumulator
 
@@ -54,7 +55,7 @@ SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
 TREND_WIDTH = 12
 
 
-class ExitTable(DataTable):
+class ExitTable(BatchedTable):
     """Exit reasons of one event kind; `show(acc, kind)` applies the latest totals.
 
     Rows are keyed by reason. Existing rows get `update_cell` only where the text changed,
@@ -80,11 +81,10 @@ class ExitTable(DataTable):
             self.add_column(self._title(col), key=col.key)
 
     def _title(self, col: Column) -> Text:
-        justify = "left" if col.key in ("name", "trend") else "right"
-        if col.key != self.sort_column:
-            return Text(f" {col.title}", justify=justify)
-        arrow = "▼" if self.descending else "▲"
-        return Text(f" {col.title}{arrow}", style="bold", justify=justify)
+        arrow = ("▼" if self.descending else "▲") if col.key == self.sort_column else ""
+        title = NumberText(f" {col.title}{arrow}", None, "bold" if arrow else "")
+        title.justify = "left" if col.key in ("name", "trend") else "right"
+        return title
 
     def _retitle(self) -> None:
         for col in COLUMNS:
@@ -105,6 +105,10 @@ class ExitTable(DataTable):
 
     def show(self, acc: RunAccumulator, kind: EventKind) -> None:
         """Apply the accumulator's totals for `kind`: in-place updates, then one sort."""
+        with self.batch():
+            self._apply(acc, kind)
+
+    def _apply(self, acc: RunAccumulator, kind: EventKind) -> None:
         if kind != self.kind:
             self.kind = kind
             self.clear()
@@ -112,15 +116,21 @@ class ExitTable(DataTable):
         total = acc.total(kind)
         series = acc.series.get(kind, {})
         rows = {r.reason: r for r in total.rows}
+        last = acc.last.reports.get(kind) if acc.last is not None else None
+        duration = acc.last.duration if acc.last is not None else 0.0
+        last_counts = {r.reason: r.samples for r in last.rows} if last is not None else {}
         for gone in [k for k in self.rows if k.value not in rows]:
             self.remove_row(gone)
             self._shown = {k: v for k, v in self._shown.items() if k[0] != gone.value}
+        widths = {key.value: col.content_width for key, col in self.columns.items()}
         changed = False
         for reason, stat in rows.items():
             s = series.get(reason)
-            values = (s.means() if self.trend_of_mean else s.rates()) if s is not None else []
-            trend = fmt.bars(values[-TREND_WIDTH:], TREND_WIDTH)
-            cells = [c.cell(stat, acc.last_rate(kind, reason), trend) for c in COLUMNS]
+            tail = s.points[-TREND_WIDTH:] if s is not None else ()
+            values = [p.mean_us for p in tail] if self.trend_of_mean else [p.rate for p in tail]
+            trend = fmt.bars(values, TREND_WIDTH)
+            rate = last_counts.get(reason, 0) / duration if duration > 0 else None
+            cells = [c.cell(stat, rate, trend) for c in COLUMNS]
             if reason not in self.rows:
                 self.add_row(*cells, key=reason)
                 for col, cell in zip(COLUMNS, cells, strict=True):
@@ -128,9 +138,11 @@ class ExitTable(DataTable):
                 changed = True
                 continue
             for col, cell in zip(COLUMNS, cells, strict=True):
-                if self._shown.get((reason, col.key)) != cell.plain:
-                    self.update_cell(reason, col.key, cell)
-                    self._shown[(reason, col.key)] = cell.plain
+                text = cell.plain
+                if self._shown.get((reason, col.key)) != text:
+                    grow = cell.cell_len > widths.get(col.key, 0)
+                    self.update_cell(reason, col.key, cell, update_width=grow)
+                    self._shown[(reason, col.key)] = text
                     changed = True
         if changed:
             self.resort()

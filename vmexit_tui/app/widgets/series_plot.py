@@ -9,14 +9,16 @@ from textual_plotext import PlotextPlot
 
 from vmexit_tui.run import Marker, ReasonSeries
 
-MIN_REDRAW_S = 0.5
+MIN_REDRAW_S = 2.0
 
 
 class SeriesPlot(PlotextPlot):
-    """Rebuilt only when its data changed and it is on screen, at most every `MIN_REDRAW_S`.
+    """Rebuilt only when its data changed and it is on screen.
 
     plotext builds the whole chart in Python on every render, so `show()` only stores the
-    data; the chart is drawn when visible (now, or after the throttle, or when shown again).
+    data. New data for the same chart is drawn at most every `min_redraw_s`; a different
+    chart (another reason, rate versus mean) is drawn at once. Nothing is drawn while the
+    chart is not visible; it catches up when shown again.
     """
 
     def __init__(self, *, id: str | None = None, min_redraw_s: float = MIN_REDRAW_S) -> None:
@@ -59,7 +61,8 @@ class SeriesPlot(PlotextPlot):
     def _maybe_draw(self) -> None:
         if self._data == self._drawn or not self._visible:
             return
-        wait = self._last_draw + self.min_redraw_s - time.monotonic()
+        same_chart = self._drawn is not None and self._data[::4] == self._drawn[::4]
+        wait = self._last_draw + self.min_redraw_s - time.monotonic() if same_chart else 0
         if wait > 0:
             if not self._pending:
                 self._pending = True

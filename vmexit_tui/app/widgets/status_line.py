@@ -55,6 +55,8 @@ def status_text(
 class StatusLine(Static):
     """Always visible above the footer."""
 
+    _last: Text | None = None
+
     def show(
         self,
         status: RecordingStatus | None,
@@ -63,4 +65,7 @@ class StatusLine(Static):
         simulated: bool = False,
         problem: str | None = None,
     ) -> None:
-        self.update(status_text(status, label=label, simulated=simulated, problem=problem))
+        text = status_text(status, label=label, simulated=simulated, problem=problem)
+        if text != self._last:
+            self._last = text
+            self.update(text, layout=False)  # one line, always: a repaint is enough
