@@ -244,7 +244,7 @@ async def test_help_lists_every_key(tmp_path, gate):
         console = Console(file=io.StringIO(), width=120)
         console.print(key_table(screen.sections))
         text = console.file.getvalue()
-        bindings = [*VmExitApp.BINDINGS, *ExitTable.BINDINGS]
+        bindings = VmExitApp.BINDINGS
         for b in bindings:
             first = b.key.split(",")[0]
             shown = {"question_mark": "?"}.get(first, first)

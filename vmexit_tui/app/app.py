@@ -102,6 +102,15 @@ class VmExitApp(App[int]):
             "Record",
             tooltip="Start recording the selected VM, or stop the recording",
         ),
+        Binding("s", "sort_next", "Sort", tooltip="Sort the live table by the next column"),
+        Binding(
+            "S",
+            "sort_previous",
+            "Sort back",
+            show=False,
+            tooltip="Sort the live table by the previous column",
+        ),
+        Binding("r", "reverse", "Rev", tooltip="Reverse the sort order of the live table"),
         Binding("m", "mark", "Mark", tooltip="Mark this moment in the series"),
         Binding("e", "cycle_kind", "Event", tooltip="Switch the table: vmexit / mmio / ioport"),
         Binding("t", "toggle_trend", "Trend", tooltip="Trends and chart: rate or mean time"),
@@ -465,14 +474,28 @@ class VmExitApp(App[int]):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+        self._focus_tab()  # now, so a key typed right after the tab key reaches its table
+
+    def action_sort_next(self) -> None:
+        self.query_one(ExitTable).action_sort_next()
+        self._update_kind_bar()
+
+    def action_sort_previous(self) -> None:
+        self.query_one(ExitTable).action_sort_previous()
+        self._update_kind_bar()
+
+    def action_reverse(self) -> None:
+        self.query_one(ExitTable).action_reverse()
+        self._update_kind_bar()
+
+    def _focus_tab(self) -> None:
+        widget = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}[self.tab]
+        self.query_one(widget, DataTable).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
-        focus = {"vms": VmList, "live": ExitTable}.get(self.tab)
-        if focus is not None:
-            self.query_one(focus).focus()
-        elif self.tab == "compare":
-            self.query_one("#compare-table", DataTable).focus()
+        self._focus_tab()
+        if self.tab == "compare":
             self._maybe_refresh_compare()
         self.refresh_bindings()
 
@@ -756,7 +779,6 @@ class VmExitApp(App[int]):
                     (
                         "Live exit table",
                         [
-                            *ExitTable.BINDINGS,
                             ("enter", "Details of the reason: meaning, chart, min/mean/max"),
                             ("click header", "Sort by that column"),
                         ],
@@ -776,7 +798,7 @@ class VmExitApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo":
             return not self.sources.simulated and self.sources.demo is not None
-        if action in ("cycle_kind", "toggle_trend"):
+        if action in ("cycle_kind", "toggle_trend", "sort_next", "sort_previous", "reverse"):
             return self.tab == "live"
         if action in ("open_run", "remove_run", "cycle_baseline"):
             return self.tab == "compare"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -61,12 +59,6 @@ class ExitTable(BatchedTable):
     Rows are keyed by reason. Existing rows get `update_cell` only where the text changed,
     new rows are added, vanished ones removed, then one sort; the cursor stays on its reason.
     """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_previous", "Sort back", show=False),
-        Binding("r", "reverse", "Rev", tooltip="Reverse the sort order"),
-    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
