@@ -173,14 +173,14 @@ def test_overwrite_replaces_and_keeps_0600_even_with_permissive_umask(tmp_path):
 
 
 def test_default_folder_from_env_is_created_0700(tmp_path, monkeypatch):
-    target = tmp_path / "home" / "snaps"
-    monkeypatch.setenv("VMEXIT_TUI_HOME", str(target))
+    home = tmp_path / "home" / "vmexit"
+    monkeypatch.setenv("VMEXIT_TUI_HOME", str(home))
     old = os.umask(0)
     try:
-        assert default_folder() == target
+        assert default_folder() == home / "snapshots"
     finally:
         os.umask(old)
-    assert mode(target) == 0o700
+    assert mode(home / "snapshots") == 0o700 and mode(home) == 0o700
 
 
 def test_listing_shows_runs_comparisons_and_broken_files(tmp_path):

@@ -93,11 +93,17 @@ class SnapshotEntry:
         return " vs ".join(self.labels)
 
 
-def default_folder() -> Path:
-    """``$VMEXIT_TUI_HOME`` or ``~/.local/share/vmexit-tui/snapshots``, created 0700."""
+def home_folder() -> Path:
+    """``$VMEXIT_TUI_HOME`` or ``~/.local/share/vmexit-tui``: snapshots and recordings live here."""
     env = os.environ.get(HOME_ENV)
-    folder = Path(env) if env else Path.home() / ".local" / "share" / "vmexit-tui" / "snapshots"
+    return Path(env) if env else Path.home() / ".local" / "share" / "vmexit-tui"
+
+
+def default_folder() -> Path:
+    """The snapshot folder, ``<home>/snapshots`` (see `home_folder`), created 0700."""
+    folder = home_folder() / "snapshots"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.parent.chmod(0o700)
     return folder
 
 
