@@ -101,9 +101,10 @@ def home_folder() -> Path:
 
 def default_folder() -> Path:
     """The snapshot folder, ``<home>/snapshots`` (see `home_folder`), created 0700."""
-    folder = home_folder() / "snapshots"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.parent.chmod(0o700)
+    home = home_folder()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # an existing home is left as it is
+    folder = home / "snapshots"
+    folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
 
