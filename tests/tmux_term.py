@@ -81,10 +81,21 @@ class TmuxTerm:
     def pane_dead(self) -> bool:
         return self._tmux("display-message", "-p", "-t", self.target, "#{pane_dead}") == "1"
 
-    def exit_status(self) -> int | None:
-        if not self.pane_dead():
-            return None
-        return int(self._tmux("display-message", "-p", "-t", self.target, "#{pane_dead_status}"))
+    def wait_exit(self, timeout: float = 15.0) -> int:
+        """Wait for the command to end: its exit status, or -N when signal N killed it.
+
+        tmux marks the pane dead at end of file on the pty and records the status once it has
+        reaped the process, a moment later: poll for both.
+        """
+        deadline = time.monotonic() + timeout
+        fmt = "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}"
+        while time.monotonic() < deadline:
+            dead, *rest = self._tmux("display-message", "-p", "-t", self.target, fmt).split()
+            if dead == "1" and rest:
+                status = int(rest[0])
+                return -int(rest[1]) if len(rest) > 1 and rest[1] != "0" else status
+            time.sleep(0.1)
+        raise AssertionError(f"the command did not exit within {timeout} s:\n{self.screen()}")
 
     def descendants(self) -> list[psutil.Process]:
         """Processes still running under the pane."""
@@ -92,6 +103,14 @@ class TmuxTerm:
             return psutil.Process(self.pane_pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return []
+
+    def hang_up(self) -> None:
+        """Kill the tmux server only, as a dropped SSH session does: the pane gets SIGHUP."""
+        subprocess.run(
+            [TMUX, "-L", self.socket, "kill-server"],  # type: ignore[list-item]
+            capture_output=True,
+            timeout=20,
+        )
 
     def close(self) -> None:
         """Kill the tmux server and anything left in the pane."""
