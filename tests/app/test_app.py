@@ -9,6 +9,7 @@ import stat
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.widgets import DataTable, Static
 
 from tests.app.helpers import Gate, feed, make_app, wait_for, wide_interval
@@ -105,6 +106,36 @@ async def test_tab_keys(tmp_path, gate):
         for key, tab in (("1", "vms"), ("3", "compare"), ("2", "live")):
             await pilot.press(key)
             assert app.tab == tab
+
+
+async def burst(pilot, keys: str) -> None:
+    """Keys as one read of the terminal brings them (tmux send-keys, a paste, fast typing).
+
+    `pilot.press` waits for the app to go idle after each key, so it cannot show this: the
+    driver posts every key of one read at once, as done here.
+    """
+    for key in keys:
+        pilot.app.post_message(events.Key(key, key))
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_tab_and_sort_keys_sent_in_one_burst(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        table = app.query_one(ExitTable)
+        assert (app.tab, table.sort_column) == ("live", "samples")
+        await burst(pilot, "32s")
+        await pilot.pause(0.2)  # any late focus message would have switched back by now
+        assert app.tab == "live" and app.focused is table
+        assert table.sort_column == "share"
+        assert_sorted(table)
+        await burst(pilot, "13")
+        await pilot.pause(0.2)
+        assert app.tab == "compare" and app.focused is app.query_one("#compare-table")
+        await pilot.press("2", "3", "2", "r")
+        assert app.tab == "live" and not table.descending
 
 
 async def test_mark_key_puts_a_marker_into_the_series(tmp_path, gate):

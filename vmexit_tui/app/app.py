@@ -489,8 +489,17 @@ class VmExitApp(App[int]):
         self._update_kind_bar()
 
     def _focus_tab(self) -> None:
+        """Focus the table of the shown tab, without that focus choosing the tab.
+
+        TabbedContent activates the pane of every `TabPane.Focused` it receives. Focus moves
+        are deferred, so in a burst of keys ("3 2 s" in one read) the focus message of the
+        first switch arrived after the second switch and switched back to the compare pane.
+        Our own focus move is therefore kept from reporting `TabPane.Focused`.
+        """
         widget = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}[self.tab]
-        self.query_one(widget, DataTable).focus()
+        tabs = self.query_one("#tabs", TabbedContent)
+        with tabs.prevent(TabPane.Focused):
+            self.query_one(widget, DataTable).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
