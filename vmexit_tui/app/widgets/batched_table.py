@@ -1,11 +1,16 @@
-"""A DataTable that turns the many refreshes of a bulk update into one."""
+"""A DataTable that batches the refreshes of a bulk update and re-renders only changed cells."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rich.segment import Segment
+from rich.style import Style
+from textual.cache import LRUCache
 from textual.widgets import DataTable
+
+CELL_CACHE_SIZE = 10_000
 
 
 class BatchedTable(DataTable):
@@ -14,10 +19,17 @@ class BatchedTable(DataTable):
     A refresh costs a dirty-region computation; seventy rows of ten cells would pay it 700
     times per update. Inside the batch plain refreshes are remembered, and one is done at
     the end; refreshes of regions, layouts or recomposes pass through at once.
+
+    DataTable (Textual 8.2.8, pinned) keys its cell render cache on a table-wide update
+    counter, so one `update_cell` makes every visible cell render again through Rich. This
+    table also keeps each cell's rendered lines together with the cell value they came from:
+    a cell whose value object is the same one (held by the cache, so its identity cannot be
+    reused) at the same place, width and style is not rendered again.
     """
 
     _batch_depth = 0
     _refresh_wanted = False
+    _cell_lines: LRUCache | None = None
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -37,3 +49,56 @@ class BatchedTable(DataTable):
             self._refresh_wanted = True
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        if row_index < 0 or column_index < 0:  # header and row labels: as DataTable does
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        row = self.rows.get(row_key)
+        value = self._data.get(row_key, {}).get(column_key)
+        if row is None or row.height == 0:  # auto height not measured yet: no caching
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if self._cell_lines is None:
+            self._cell_lines = LRUCache(CELL_CACHE_SIZE)
+        key = (
+            row_key,
+            column_key,
+            row_index,  # the lines carry the row and column index as mouse metadata
+            column_index,
+            row.height,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.cell_padding,
+            self.fixed_rows,
+            self.fixed_columns,
+        )
+        hit = self._cell_lines.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cell_lines[key] = (value, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        if self._cell_lines is not None:
+            self._cell_lines.clear()
+
+    def notify_style_update(self) -> None:
+        if self._cell_lines is not None:
+            self._cell_lines.clear()
+        super().notify_style_update()

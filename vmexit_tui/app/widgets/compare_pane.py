@@ -51,6 +51,8 @@ class ComparePane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.comparison: Comparison | None = None
+        self._columns: tuple[tuple[str, Text], ...] = ()
+        self._title: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
@@ -58,7 +60,8 @@ class ComparePane(Vertical):
         yield Static(id="compare-findings")
 
     def show(self, comparison: Comparison | None, *, note: str = "") -> None:
-        """Rebuild the table from a comparison (the pane holds at most four runs)."""
+        """Show a comparison (at most four runs); cells are updated in place while the runs
+        and reasons stay the same, so a growing live run re-renders only what changed."""
         self.comparison = comparison
         table = self.query_one("#compare-table", BatchedTable)
         with table.batch():
@@ -72,8 +75,10 @@ class ComparePane(Vertical):
                 cursor_reason = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             except Exception:
                 cursor_reason = None
-        table.clear(columns=True)
         if comparison is None or not comparison.runs:
+            table.clear(columns=True)
+            self._columns = ()
+            self._title = None
             header.update(Text("No runs to compare yet: press o to pick runs.", style="dim"))
             self.query_one("#compare-findings", Static).update("")
             return
@@ -91,40 +96,76 @@ class ComparePane(Vertical):
         title.append(runs[base].label, style="dim")
         if note:
             title.append(f"   {note}", style="dim italic")
-        header.update(title)
+        if title != self._title:
+            self._title = title
+            header.update(title)
 
-        table.add_column("Reason", key="reason")
-        for i, run in enumerate(runs):
-            short = run.label if len(run.label) <= 12 else run.label[:11] + "…"
-            table.add_column(Text(f"{short} n", justify="right"), key=f"{i}:samples")
-            table.add_column(Text("%", justify="right"), key=f"{i}:share")
-            table.add_column(Text("µs", justify="right"), key=f"{i}:mean")
-        two = len(runs) == 2
-        if two:
-            table.add_column(Text("Δ%pt", justify="right"), key="d:share")
-            table.add_column(Text("Δmean", justify="right"), key="d:mean")
-
-        marks: dict[tuple[str, int, str], str] = {}
-        for f in comparison.findings:
-            column = _METRIC_COLUMN.get(f.metric, "samples")
-            marks.setdefault((f.reason, f.pair[1], column), f.direction)
-        for row in comparison.rows:
-            cells: list[object] = [
-                Text(row.reason, style="bold" if any(k[0] == row.reason for k in marks) else "")
-            ]
-            for i, cell in enumerate(row.cells):
-                cells.extend(self._run_cells(row.reason, i, cell, marks))
-            if two:
-                other = 1 - base
-                cells.append(_delta(row.share_delta[other], 2))
-                cells.append(_delta(row.mean_delta_pct[other], 0, "%"))
-            table.add_row(*cells, key=row.reason)
+        columns = self._column_titles(comparison)
+        rows = self._rows(comparison)
+        if columns != self._columns or set(rows) != {k.value for k in table.rows}:
+            table.clear(columns=True)
+            for key, label in columns:
+                table.add_column(label, key=key)
+            self._columns = columns
+            for reason, cells in rows.items():
+                table.add_row(*cells, key=reason)
+        else:
+            self._update_in_place(table, rows)
         if cursor_reason is not None and cursor_reason in table.rows:
             table.move_cursor(row=table.get_row_index(cursor_reason), animate=False)
         small = self.size.height < 30
         findings = self.query_one("#compare-findings", Static)
         findings.set_class(small, "-one-line")
         findings.update(findings_text(comparison, 4 if small else None, one_line=small))
+
+    @staticmethod
+    def _column_titles(comparison: Comparison) -> tuple[tuple[str, Text], ...]:
+        columns: list[tuple[str, Text]] = [("reason", Text("Reason"))]
+        for i, run in enumerate(comparison.runs):
+            short = run.label if len(run.label) <= 12 else run.label[:11] + "…"
+            columns.append((f"{i}:samples", Text(f"{short} n", justify="right")))
+            columns.append((f"{i}:share", Text("%", justify="right")))
+            columns.append((f"{i}:mean", Text("µs", justify="right")))
+        if len(comparison.runs) == 2:
+            columns.append(("d:share", Text("Δ%pt", justify="right")))
+            columns.append(("d:mean", Text("Δmean", justify="right")))
+        return tuple(columns)
+
+    def _rows(self, comparison: Comparison) -> dict[str, list[Text]]:
+        """Each reason's cells, in the comparison's order."""
+        marks: dict[tuple[str, int, str], str] = {}
+        for f in comparison.findings:
+            column = _METRIC_COLUMN.get(f.metric, "samples")
+            marks.setdefault((f.reason, f.pair[1], column), f.direction)
+        marked = {k[0] for k in marks}
+        two = len(comparison.runs) == 2
+        rows: dict[str, list[Text]] = {}
+        for row in comparison.rows:
+            cells: list[Text] = [Text(row.reason, style="bold" if row.reason in marked else "")]
+            for i, cell in enumerate(row.cells):
+                cells.extend(self._run_cells(row.reason, i, cell, marks))
+            if two:
+                other = 1 - comparison.baseline
+                cells.append(_delta(row.share_delta[other], 2))
+                cells.append(_delta(row.mean_delta_pct[other], 0, "%"))
+            rows[row.reason] = cells
+        return rows
+
+    def _update_in_place(self, table: BatchedTable, rows: dict[str, list[Text]]) -> None:
+        """Same columns and reasons: replace only the cells whose text or style changed,
+        then restore the comparison's row order."""
+        keys = [key for key, _ in self._columns]
+        widths = {key: table.columns[key].content_width for key in keys}  # type: ignore[index]
+        for reason, cells in rows.items():
+            for key, cell in zip(keys, cells, strict=True):
+                old = table.get_cell(reason, key)
+                if isinstance(old, Text) and old.plain == cell.plain and old.style == cell.style:
+                    continue
+                grow = cell.cell_len > widths[key]
+                table.update_cell(reason, key, cell, update_width=grow)
+        order = {reason: i for i, reason in enumerate(rows)}
+        if [r.key.value for r in table.ordered_rows] != list(order):
+            table.sort("reason", key=lambda text: order[text.plain])
 
     @staticmethod
     def _run_cells(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from vmexit_tui.run import Marker, ReasonSeries
@@ -29,6 +30,7 @@ class SeriesPlot(PlotextPlot):
         self._last_draw = 0.0
         self._pending = False
         self.draws = 0
+        self._rendered: tuple[tuple, RenderResult] | None = None
 
     def show(
         self,
@@ -95,3 +97,14 @@ class SeriesPlot(PlotextPlot):
         self._last_draw = time.monotonic()
         self.draws += 1
         self.refresh()
+
+    def render(self) -> RenderResult:
+        """The chart; built by plotext only when the drawing, size or theme changed.
+
+        Textual calls `render` on every repaint of the widget (a layout change, a screen
+        coming back, a notification over it): those reuse the last chart.
+        """
+        key = (self.draws, self.size, self.app.theme, self.theme)
+        if self._rendered is None or self._rendered[0] != key:
+            self._rendered = (key, super().render())
+        return self._rendered[1]
