@@ -410,6 +410,9 @@ async def test_sighup_stops_the_recording_and_quits(tmp_path, gate):
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # never let the test runner die
     try:
         app = make_app(tmp_path, gate)
+        detached = []
+        app.detach_terminal = lambda: detached.append(True)
+        app.end_process = lambda code: app.exit(return_code=code)
         async with app.run_test(size=SIZE) as pilot:
             await feed(pilot, app, gate, 1)
             rec = app.current
@@ -418,6 +421,7 @@ async def test_sighup_stops_the_recording_and_quits(tmp_path, gate):
             await pilot.pause(0.1)
         assert rec.recorder.stopping and rec.ended.ok
         assert app.return_code == 128 + signal.SIGHUP
+        assert detached == [True]  # stdio left the dead terminal before the recorder stopped
     finally:
         signal.signal(signal.SIGHUP, previous)
 

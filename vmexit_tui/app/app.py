@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -25,7 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from vmexit_tui import glossary, snapshots
+from vmexit_tui import glossary, lifecycle, snapshots
 from vmexit_tui.app.messages import (
     IntervalReceived,
     RecordingFinished,
@@ -88,8 +90,26 @@ class Recording:
         return f"{name} {info.pinning}" if info.pinning else name
 
 
+def detach_from_terminal() -> None:
+    """Point stdin, stdout and stderr at /dev/null: the terminal hung up (SSH dropped).
+
+    Writes to a hung-up tty fail or never drain; with the standard streams on /dev/null
+    nothing the app still draws can block the recorder's clean stop.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
+    os.close(null)
+
+
 class VmExitApp(App[int]):
     """`vmexit-tui`: why do the guests exit, live."""
+
+    # What a hang-up does to the process; the Pilot tests replace them (the tmux
+    # end-to-end test runs the real ones).
+    detach_terminal: Callable[[], None] = staticmethod(detach_from_terminal)
+    end_process: Callable[[int], None] = staticmethod(os._exit)
 
     CSS_PATH = "app.tcss"
     TITLE = "vmexit-tui"
@@ -332,7 +352,12 @@ class VmExitApp(App[int]):
 
     def on_recording_status_changed(self, message: RecordingStatusChanged) -> None:
         if self.current is not None:
+            before = self.current.status.message if self.current.status else None
             self.current.status = message.status
+            note = message.status.message
+            if note and note != before and message.status.state is RecordingState.RECORDING:
+                # the status line may cut it at 80 columns: show it whole once
+                self.notify(note, title="perf", severity="warning", timeout=15)
         self._update_status()
 
     def on_recording_finished(self, message: RecordingFinished) -> None:
@@ -833,7 +858,28 @@ class VmExitApp(App[int]):
                 loop.add_signal_handler(sig, self._on_signal, sig)
 
     def _on_signal(self, sig: int) -> None:
+        if sig == signal.SIGHUP:
+            self.run_worker(self._hang_up(), group="quit", exit_on_error=False)
+            return
         self.run_worker(self.quit_cleanly(128 + sig), group="quit", exit_on_error=False)
+
+    async def _hang_up(self) -> None:
+        """The terminal is gone (SSH dropped): finish the recording, then leave at once.
+
+        Textual's normal exit restores the terminal, and with the terminal gone its output
+        thread can block that exit forever. So: stdio to /dev/null, stop the recorder and
+        wait for it (perf finalizes, the manifest is written), stop any child still
+        registered, and end the process without touching the terminal again.
+        """
+        if self._quitting:
+            return
+        self._quitting = True
+        self.detach_terminal()
+        try:
+            await self._stop_current()
+        finally:
+            lifecycle.REGISTRY.stop_all(grace=2.0)
+            self.end_process(128 + signal.SIGHUP)
 
     async def on_unmount(self) -> None:
         """Last line of defence: whatever ended the app, the recorder is stopped."""

@@ -46,6 +46,8 @@ def status_text(
                 text.append(f" · {fmt.rate(status.exits_per_second)} exits/s")
         if status.state is RecordingState.FAILED and status.message:
             text.append(f" {status.message}")
+        elif status.message:
+            text.append(f" · {status.message}", style="yellow")
     if problem:
         text.append("  ⚠ ", style="bold yellow")
         text.append(problem, style="yellow")
