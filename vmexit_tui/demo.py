@@ -281,13 +281,11 @@ class DemoRecorder:
                 chunks=index,
                 bytes_on_disk=total * BYTES_PER_EVENT,
                 exits_per_second=exits / interval.duration if interval.duration else None,
-                message=msg,
             )
         yield RecordingStatus(
             RecordingState.STOPPED,
             elapsed=last - started,
             chunks=index,
             bytes_on_disk=total * BYTES_PER_EVENT,
-            message=msg,
         )
         yield RecordingEnded(reason=reason, ok=True, folder=None, detail="simulated, not saved")
