@@ -19,6 +19,22 @@ import psutil
 TMUX = shutil.which("tmux")
 
 
+def _zombie_exit_status(pid: int) -> int | None:
+    """The exit status of a process that has exited but is not yet reaped, else None.
+
+    Field 52 of /proc/PID/stat is the status as waitpid(2) would report it.
+    """
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] != "Z" or len(fields) < 50:
+        return None
+    raw = int(fields[49])
+    return -(raw & 0x7F) if raw & 0x7F else (raw >> 8) & 0xFF
+
+
 class TmuxTerm:
     """One tmux pane of a given size running `argv`; keys in, screen text out."""
 
@@ -94,6 +110,9 @@ class TmuxTerm:
             if dead == "1" and rest:
                 status = int(rest[0])
                 return -int(rest[1]) if len(rest) > 1 and rest[1] != "0" else status
+            zombie = _zombie_exit_status(self.pane_pid)
+            if zombie is not None:  # exited; tmux has not reaped it yet (seen: it may never)
+                return zombie
             time.sleep(0.1)
         raise AssertionError(f"the command did not exit within {timeout} s:\n{self.screen()}")
 

@@ -36,12 +36,12 @@ from typing import Any
 from vmexit_tui.compare import ComparedRun, Comparison, ComparisonRow, RunCell
 from vmexit_tui.findings import METRICS, Finding
 from vmexit_tui.model import EventKind, ExitStat, Report, Scope
+from vmexit_tui.paths import home_folder, private_folder
 from vmexit_tui.run import Marker, RunAccumulator, RunInfo, SeriesPoint
 
 SCHEMA_VERSION = 1
 FORMAT = "vmexit-tui-snapshot"
 SUFFIX = ".json"
-HOME_ENV = "VMEXIT_TUI_HOME"
 
 Series = dict[EventKind, dict[str, tuple[SeriesPoint, ...]]]
 
@@ -93,19 +93,10 @@ class SnapshotEntry:
         return " vs ".join(self.labels)
 
 
-def home_folder() -> Path:
-    """``$VMEXIT_TUI_HOME`` or ``~/.local/share/vmexit-tui``: snapshots and recordings live here."""
-    env = os.environ.get(HOME_ENV)
-    return Path(env) if env else Path.home() / ".local" / "share" / "vmexit-tui"
-
-
 def default_folder() -> Path:
-    """The snapshot folder, ``<home>/snapshots`` (see `home_folder`), created 0700."""
-    home = home_folder()
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # an existing home is left as it is
-    folder = home / "snapshots"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+    """The snapshot folder, ``<home>/snapshots`` (see `vmexit_tui.paths`), created 0700."""
+    private_folder(home_folder())  # an existing home is left as it is
+    return private_folder(home_folder() / "snapshots")
 
 
 # --- encoding ----------------------------------------------------------------------------

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from vmexit_tui import snapshots
 from vmexit_tui.app.sources import AppSources, demo_sources
+from vmexit_tui.paths import new_recording_folder
 from vmexit_tui.vms import VmInfo
-
-RECORDINGS_SUBDIR = "recordings"
 
 
 def snapshot_folder() -> Path:
@@ -19,7 +17,7 @@ def snapshot_folder() -> Path:
 
 
 def real_sources(folder: Path) -> AppSources:
-    """psutil VM discovery, preflight problems, perf recordings beside the snapshot `folder`."""
+    """psutil VM discovery, preflight problems, perf recordings in `<home>/recordings`."""
     from vmexit_tui.perf.session import PerfRecorder
     from vmexit_tui.preflight import run_checks
     from vmexit_tui.vms import VmScanner
@@ -27,9 +25,7 @@ def real_sources(folder: Path) -> AppSources:
     scanner = VmScanner()
 
     def make(vm: VmInfo) -> PerfRecorder:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in vm.name)
-        return PerfRecorder(vm, folder.parent / RECORDINGS_SUBDIR / f"{safe}-{vm.pid}-{stamp}")
+        return PerfRecorder(vm, new_recording_folder(vm.name, vm.pid))
 
     return AppSources(
         scan_vms=scanner.scan,

@@ -12,13 +12,13 @@ import argparse
 import asyncio
 import signal
 import sys
-import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from vmexit_tui import lifecycle, preflight
 from vmexit_tui.model import EventKind, Report, Scope
+from vmexit_tui.paths import new_recording_folder
 from vmexit_tui.perf.chunks import make_private_dir, write_private
 from vmexit_tui.perf.report_writer import UnprintableReport, format_report
 from vmexit_tui.run import Interval, RunAccumulator
@@ -28,7 +28,6 @@ from vmexit_tui.vms import VmInfo, VmNotFound, VmScanner
 NAME = "record"
 HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
 REPORT_NAME = "report.txt"
-DEFAULT_ROOT = "vmexit-recordings"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TOP_REASONS = 3
 
@@ -51,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         metavar="DIR",
         help=f"folder for chunks, manifest.json and {REPORT_NAME} "
-        f"(default: {DEFAULT_ROOT}/NAME-TIME; with --live nothing is written unless given)",
+        "(default: $VMEXIT_TUI_HOME/recordings/NAME-PID-TIME, home ~/.local/share/vmexit-tui; "
+        "with --live nothing is written unless given)",
     )
     parser.add_argument(
         "--event",
@@ -126,8 +126,7 @@ def final_text(acc: RunAccumulator, kinds: tuple[EventKind, ...], scope: Scope) 
 
 
 def _default_out(vm: VmInfo) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in vm.name) or str(vm.pid)
-    return Path(DEFAULT_ROOT) / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return new_recording_folder(vm.name, vm.pid)
 
 
 def run(args: argparse.Namespace) -> int:
