@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vmexit_tui.findings import DEFAULT_ALPHA, Finding, find_changes
+from vmexit_tui.findings import DEFAULT_ALPHA, Finding, find_changes, rows_by_reason
 from vmexit_tui.model import Report
 from vmexit_tui.run import RunInfo
 
@@ -86,7 +86,7 @@ def references(count: int, pairs: Sequence[tuple[int, int]]) -> tuple[int | None
 
 def run_cell(run: ComparedRun, reason: str) -> RunCell | None:
     """The figures of `reason` in `run`, or None when the run does not list it."""
-    row = run.report.row(reason)
+    row = rows_by_reason(run.report).get(reason)
     if row is None:
         return None
     total = run.report.sample_count
@@ -107,8 +107,14 @@ def _share(run: ComparedRun, cell: RunCell | None) -> float | None:
     return 0.0 if run.report.sample_count > 0 else None
 
 
-def _row(runs: Sequence[ComparedRun], refs: Sequence[int | None], reason: str) -> ComparisonRow:
-    cells = tuple(run_cell(run, reason) for run in runs)
+def _row(
+    runs: Sequence[ComparedRun],
+    refs: Sequence[int | None],
+    reason: str,
+    cells: tuple[RunCell | None, ...] | None = None,
+) -> ComparisonRow:
+    if cells is None:
+        cells = tuple(run_cell(run, reason) for run in runs)
     shares = [_share(run, cell) for run, cell in zip(runs, cells, strict=True)]
     counts = [cell.samples if cell else 0 for cell in cells]
     means = [cell.mean_us if cell else None for cell in cells]
@@ -128,14 +134,6 @@ def _row(runs: Sequence[ComparedRun], refs: Sequence[int | None], reason: str) -
         c0 = counts[ref]
         count_d.append(100.0 * (counts[i] / c0 - 1.0) if c0 else None)
     return ComparisonRow(reason, cells, tuple(share_d), tuple(mean_d), tuple(count_d))
-
-
-def _order_key(runs: Sequence[ComparedRun], baseline: int):
-    def key(reason: str):
-        shares = [_share(run, run_cell(run, reason)) or 0.0 for run in runs]
-        return (-shares[baseline], -max(shares), reason)
-
-    return key
 
 
 def compare(
@@ -166,8 +164,14 @@ def compare(
             raise ValueError(f"invalid pair ({a}, {b}) for {len(runs)} runs")
     refs = references(len(runs), pairs)
     reasons = list(dict.fromkeys(r for run in runs for r in run.report.reasons))
-    reasons.sort(key=_order_key(runs, baseline))
-    rows = tuple(_row(runs, refs, reason) for reason in reasons)
+    cells = {reason: tuple(run_cell(run, reason) for run in runs) for reason in reasons}
+
+    def order(reason: str) -> tuple[float, float, str]:
+        shares = [_share(run, c) or 0.0 for run, c in zip(runs, cells[reason], strict=True)]
+        return (-shares[baseline], -max(shares), reason)
+
+    reasons.sort(key=order)
+    rows = tuple(_row(runs, refs, reason, cells[reason]) for reason in reasons)
     findings, tests = find_changes(runs, pairs, alpha=alpha)
     return Comparison(runs, baseline, rows, findings, pairs, alpha, tests)
 

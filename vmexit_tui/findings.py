@@ -26,11 +26,13 @@ whole comparison stays below alpha (default 0.01). Findings rank by p-value, the
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vmexit_tui import stats
+from vmexit_tui.model import ExitStat, Report
 
 if TYPE_CHECKING:
     from vmexit_tui.compare import ComparedRun
@@ -113,12 +115,53 @@ def format_p(p: float, *, bound: bool = False) -> str:
     return f"p {'≤' if bound else '='} {p:.2g}"
 
 
+CACHE_SIZE = 64
+_ROWS: OrderedDict[int, tuple[Report, dict[str, ExitStat]]] = OrderedDict()
+_PAIRS: OrderedDict[tuple, tuple[Report, Report, tuple[_Candidate, ...]]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict, key, value) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def rows_by_reason(report: Report) -> dict[str, ExitStat]:
+    """`report`'s rows by reason (the first row of a reason, as `Report.row` finds it).
+
+    Reports are immutable, so the index is kept for the most recent reports: the fixed
+    runs of a comparison that is recomputed on every live interval are indexed once.
+    """
+    hit = _ROWS.get(id(report))
+    if hit is not None and hit[0] is report:
+        return hit[1]
+    index: dict[str, ExitStat] = {}
+    for row in report.rows:
+        index.setdefault(row.reason, row)
+    _remember(_ROWS, id(report), (report, index))  # holding the report keeps its id unique
+    return index
+
+
 def _count(run: ComparedRun, reason: str) -> int:
-    row = run.report.row(reason)
+    row = rows_by_reason(run.report).get(reason)
     return row.samples if row is not None else 0
 
 
 def _pair_candidates(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list[_Candidate]:
+    """The tests of one pair; remembered for the same two (immutable) reports, labels and
+    durations, so the pairs of fixed runs are not tested again on every live interval."""
+    a, b = runs[pair[0]], runs[pair[1]]
+    key = (id(a.report), id(b.report), a.label, b.label, a.duration_s, b.duration_s, pair)
+    hit = _PAIRS.get(key)
+    if hit is not None and hit[0] is a.report and hit[1] is b.report:
+        return list(hit[2])
+    out = _test_pair(runs, pair)
+    _remember(_PAIRS, key, (a.report, b.report, tuple(out)))
+    return out
+
+
+def _test_pair(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list[_Candidate]:
     ia, ib = pair
     a, b = runs[ia], runs[ib]
     labels = (a.label, b.label)
@@ -137,6 +180,7 @@ def _pair_candidates(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list
             _Candidate(reason, metric, base, value, result, conservative, detail, pair, labels)
         )
 
+    rows_a, rows_b = rows_by_reason(a.report), rows_by_reason(b.report)
     for reason in reasons:
         xa, xb = _count(a, reason), _count(b, reason)
         if total_a > 0 and total_b > 0 and xa + xb > 0:
@@ -157,10 +201,10 @@ def _pair_candidates(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list
                 r = stats.poisson_rate_test(xa, 1.0, xb, 1.0)
                 detail = "exits per run; durations unknown, runs of equal length assumed"
                 add(reason, "samples", float(xa), float(xb), r, False, detail)
-        mean = _mean_candidate(a.report.row(reason), b.report.row(reason))
+        ra, rb = rows_a.get(reason), rows_b.get(reason)
+        mean = _mean_candidate(ra, rb)
         if mean is not None:
             r, conservative, detail = mean
-            ra, rb = a.report.row(reason), b.report.row(reason)
             assert ra is not None and rb is not None
             add(reason, "mean_us", ra.mean_us, rb.mean_us, r, conservative, detail)
     return out

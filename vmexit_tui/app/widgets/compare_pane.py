@@ -156,13 +156,14 @@ class ComparePane(Vertical):
         then restore the comparison's row order."""
         keys = [key for key, _ in self._columns]
         widths = {key: table.columns[key].content_width for key in keys}  # type: ignore[index]
+        updates = []
         for reason, cells in rows.items():
             for key, cell in zip(keys, cells, strict=True):
                 old = table.get_cell(reason, key)
                 if isinstance(old, Text) and old.plain == cell.plain and old.style == cell.style:
                     continue
-                grow = cell.cell_len > widths[key]
-                table.update_cell(reason, key, cell, update_width=grow)
+                updates.append((reason, key, cell, cell.cell_len > widths[key]))
+        table.set_cells(updates)
         order = {reason: i for i, reason in enumerate(rows)}
         if [r.key.value for r in table.ordered_rows] != list(order):
             table.sort("reason", key=lambda text: order[text.plain])

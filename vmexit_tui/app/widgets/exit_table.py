@@ -20,34 +20,35 @@ from vmexit_tui.run import RunAccumulator
 class Column:
     key: str
     title: str
-    cell: Callable[[ExitStat, float | None, str], NumberText]
+    text: Callable[[ExitStat, float | None, str], tuple[str, float | str | None]]
+    left: bool = False
 
+    def make(self, display: str, value: float | str | None) -> NumberText:
+        """The cell for `display`; the leading space separates columns."""
+        cell = NumberText(f" {display}", value)
+        if self.left:
+            cell.justify = "left"
+        return cell
 
-def _num(display: str, value: float | None) -> NumberText:
-    return NumberText(f" {display}", value)  # the leading space separates columns
-
-
-def _name(reason: str) -> NumberText:
-    cell = NumberText(f" {reason}", reason)
-    cell.justify = "left"
-    return cell
+    def cell(self, stat: ExitStat, rate: float | None, trend: str) -> NumberText:
+        return self.make(*self.text(stat, rate, trend))
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "Reason", lambda r, _rate, _t: _name(r.reason)),
-    Column("samples", "Samples", lambda r, _rate, _t: _num(fmt.count(r.samples), r.samples)),
-    Column("share", "Smp%", lambda r, _rate, _t: _num(fmt.pct(r.samples_pct), r.samples_pct)),
-    Column("time_pct", "Time%", lambda r, _rate, _t: _num(fmt.pct(r.time_pct), r.time_pct)),
-    Column("rate", "Rate", lambda _r, rate, _t: _num(fmt.rate(rate), rate)),
-    Column("mean", "Mean", lambda r, _rate, _t: _num(fmt.us(r.mean_us), r.mean_us)),
-    Column("min", "Min", lambda r, _rate, _t: _num(fmt.us(r.min_us), r.min_us)),
-    Column("max", "Max", lambda r, _rate, _t: _num(fmt.us(r.max_us), r.max_us)),
+    Column("name", "Reason", lambda r, _rate, _t: (r.reason, r.reason), left=True),
+    Column("samples", "Samples", lambda r, _rate, _t: (fmt.count(r.samples), r.samples)),
+    Column("share", "Smp%", lambda r, _rate, _t: (fmt.pct(r.samples_pct), r.samples_pct)),
+    Column("time_pct", "Time%", lambda r, _rate, _t: (fmt.pct(r.time_pct), r.time_pct)),
+    Column("rate", "Rate", lambda _r, rate, _t: (fmt.rate(rate), rate)),
+    Column("mean", "Mean", lambda r, _rate, _t: (fmt.us(r.mean_us), r.mean_us)),
+    Column("min", "Min", lambda r, _rate, _t: (fmt.us(r.min_us), r.min_us)),
+    Column("max", "Max", lambda r, _rate, _t: (fmt.us(r.max_us), r.max_us)),
     Column(
         "spread",
         "Spread",
-        lambda r, _rate, _t: _num(fmt.spread(r.rel_stddev_pct, r.rel_stddev_below), r.spread_bound),
+        lambda r, _rate, _t: (fmt.spread(r.rel_stddev_pct, r.rel_stddev_below), r.spread_bound),
     ),
-    Column("trend", "Trend", lambda _r, _rate, trend: NumberText(f" {trend}", None)),
+    Column("trend", "Trend", lambda _r, _rate, trend: (trend, None)),
 )
 SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
 TREND_WIDTH = 12
@@ -116,26 +117,29 @@ class ExitTable(BatchedTable):
             self._shown = {k: v for k, v in self._shown.items() if k[0] != gone.value}
         widths = {key.value: col.content_width for key, col in self.columns.items()}
         changed = False
+        updates: list[tuple[str, str, NumberText, bool]] = []
+        shown = self._shown
         for reason, stat in rows.items():
             s = series.get(reason)
             tail = s.points[-TREND_WIDTH:] if s is not None else ()
             values = [p.mean_us for p in tail] if self.trend_of_mean else [p.rate for p in tail]
             trend = fmt.bars(values, TREND_WIDTH)
             rate = last_counts.get(reason, 0) / duration if duration > 0 else None
-            cells = [c.cell(stat, rate, trend) for c in COLUMNS]
             if reason not in self.rows:
+                cells = [c.cell(stat, rate, trend) for c in COLUMNS]
                 self.add_row(*cells, key=reason)
                 for col, cell in zip(COLUMNS, cells, strict=True):
-                    self._shown[(reason, col.key)] = cell.plain
+                    shown[(reason, col.key)] = cell.plain
                 changed = True
                 continue
-            for col, cell in zip(COLUMNS, cells, strict=True):
-                text = cell.plain
-                if self._shown.get((reason, col.key)) != text:
-                    grow = cell.cell_len > widths.get(col.key, 0)
-                    self.update_cell(reason, col.key, cell, update_width=grow)
-                    self._shown[(reason, col.key)] = text
-                    changed = True
+            for col in COLUMNS:  # compare the text first: most cells keep theirs
+                text, value = col.text(stat, rate, trend)
+                if shown.get((reason, col.key)) != text:
+                    cell = col.make(text, value)
+                    updates.append((reason, col.key, cell, cell.cell_len > widths.get(col.key, 0)))
+                    shown[(reason, col.key)] = cell.plain
+        if self.set_cells(updates):
+            changed = True
         if changed:
             self.resort()
 

@@ -2,15 +2,119 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 
+from rich.color import Color
+from rich.console import Console, ConsoleOptions
+from rich.console import RenderResult as RichResult
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from vmexit_tui.run import Marker, ReasonSeries
 
 MIN_REDRAW_S = 2.0
+POINTS_PER_CELL = 2  # braille: two dots across per terminal cell
+
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def _color(code: str) -> Color | None:
+    """`5;N` (256 colours) or `2;R;G;B` (truecolor), as in an SGR 38/48 code; else None."""
+    parts = code.split(";")
+    if not all(p.isdigit() for p in parts) or any(int(p) > 255 for p in parts):
+        return None
+    if len(parts) == 2 and parts[0] == "5":
+        return Color.from_ansi(int(parts[1]))
+    if len(parts) == 4 and parts[0] == "2":
+        return Color.from_rgb(*(int(p) for p in parts[1:]))
+    return None
+
+
+class AnsiLines:
+    """Lines of segments decoded from plotext's output.
+
+    plotext colours with only `38;5;N`/`48;5;N`, `38;2;R;G;B`/`48;2;R;G;B` and `0`;
+    decoding those directly with one Style per colour pair costs a tenth of
+    `Text.from_ansi`. Output with any other escape falls back to `Text.from_ansi`.
+    """
+
+    def __init__(self, ansi: str) -> None:
+        self.lines = self.decode(ansi)
+        self.fallback = Text.from_ansi(ansi) if self.lines is None else None
+
+    @staticmethod
+    def decode(ansi: str) -> list[list[Segment]] | None:
+        colors: dict[str, Color] = {}
+        styles: dict[tuple[Color | None, Color | None], Style] = {}
+        lines: list[list[Segment]] = []
+        fg: Color | None = None
+        bg: Color | None = None
+        for raw in ansi.splitlines():
+            line: list[Segment] = []
+            parts = _SGR.split(raw)
+            for i, part in enumerate(parts):
+                if i % 2:  # an SGR code
+                    if part in ("0", ""):
+                        fg = bg = None
+                        continue
+                    color = colors.get(part)
+                    if color is None:
+                        color = _color(part[3:])
+                        if color is None or part[:3] not in ("38;", "48;"):
+                            return None
+                        colors[part] = color
+                    if part[0] == "3":
+                        fg = color
+                    else:
+                        bg = color
+                elif part:
+                    if "\x1b" in part:
+                        return None
+                    style = styles.get((fg, bg))
+                    if style is None:
+                        style = styles[(fg, bg)] = Style(color=fg, bgcolor=bg)
+                    line.append(Segment(part, style))
+            lines.append(line)
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RichResult:
+        if self.lines is None:
+            yield self.fallback
+            return
+        new_line = Segment.line()
+        last = len(self.lines) - 1
+        for i, line in enumerate(self.lines):
+            yield from line
+            if i < last:
+                yield new_line
+
+
+def downsample(
+    xs: Sequence[float], ys: Sequence[float], buckets: int
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """At most `2 * buckets` points: per bucket of consecutive points its lowest and highest
+    (in time order), so a one-interval spike in an hour-long recording still shows."""
+    n = len(xs)
+    if buckets <= 0 or n <= 2 * buckets:
+        return tuple(xs), tuple(ys)
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for b in range(buckets):
+        lo, hi = b * n // buckets, (b + 1) * n // buckets
+        if lo >= hi:
+            continue
+        chunk = range(lo, hi)
+        i_min = min(chunk, key=ys.__getitem__)
+        i_max = max(chunk, key=ys.__getitem__)
+        for i in sorted({i_min, i_max}):
+            out_x.append(xs[i])
+            out_y.append(ys[i])
+    return tuple(out_x), tuple(out_y)
 
 
 class SeriesPlot(PlotextPlot):
@@ -90,6 +194,7 @@ class SeriesPlot(PlotextPlot):
         plt.clear_figure()
         plt.title(title)
         if xs:
+            xs, ys = downsample(xs, ys, max(self.size.width, 1) * POINTS_PER_CELL // 2)
             plt.plot(list(xs), list(ys), marker="braille")
             for x, _label in marks:
                 plt.vline(x, "red")
@@ -106,5 +211,13 @@ class SeriesPlot(PlotextPlot):
         """
         key = (self.draws, self.size, self.app.theme, self.theme)
         if self._rendered is None or self._rendered[0] != key:
-            self._rendered = (key, super().render())
+            self._rendered = (key, self._build())
         return self._rendered[1]
+
+    def _build(self) -> AnsiLines:
+        """What `PlotextPlot.render` does, decoding the ANSI output with `AnsiLines`."""
+        plot = self.plt
+        plot.plotsize(self.size.width, self.size.height)
+        plot._set_size(self.size.width, self.size.height)  # as PlotextPlot.render does
+        plot.theme(self._get_plotext_theme_name(self.app.theme))
+        return AnsiLines(plot.build())

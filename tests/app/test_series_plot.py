@@ -1,0 +1,76 @@
+"""SeriesPlot: its ANSI decoding matches Rich's, and long series are downsampled to the width."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.segment import Segment
+from rich.text import Text
+from textual_plotext.plotext_plot import Plot
+
+from vmexit_tui.app.widgets.series_plot import AnsiLines, downsample
+
+
+def _plotext_chart(points: int) -> str:
+    plt = Plot()
+    plt.plotsize(70, 15)
+    plt.title("EPT_VIOLATION exits/s")
+    plt.plot(list(range(points)), [(i * 37) % 101 for i in range(points)], marker="braille")
+    plt.vline(points / 2, "red")
+    return plt.build()
+
+
+def _cells(renderable, width: int) -> list[list[tuple[str, object]]]:
+    """(character, style) of every cell: independent of how the text is split in segments."""
+    console = Console(width=width, color_system="truecolor", force_terminal=True)
+    lines = console.render_lines(renderable, console.options, pad=False)
+    return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
+
+
+def test_ansi_lines_match_rich_from_ansi():
+    chart = _plotext_chart(200)
+    decoded = AnsiLines(chart)
+    assert decoded.lines is not None, "plotext used an escape the fast decoder does not know"
+    assert len(decoded.lines) == 15
+    rich = _cells(Text.from_ansi(chart), 70)
+    assert _cells(decoded, 70) == rich[:15]
+    assert not any(rich[15:]), "Text.from_ansi only adds its closing empty line"
+
+
+def test_ansi_lines_match_rich_with_truecolor_themes():
+    text = "\x1b[48;2;30;30;30m  \x1b[38;2;224;224;224mabc\x1b[0m\x1b[38;5;12m⡇\x1b[0m x\n"
+    decoded = AnsiLines(text)
+    assert decoded.lines is not None
+    assert _cells(decoded, 10)[:1] == _cells(Text.from_ansi(text), 10)[:1]
+
+
+def test_ansi_lines_fall_back_on_other_escapes():
+    text = "\x1b[1mbold\x1b[0m plain\n\x1b[38;5;1mred"
+    decoded = AnsiLines(text)
+    assert decoded.lines is None
+    assert _cells(decoded, 20)[:2] == _cells(Text.from_ansi(text), 20)[:2]
+
+
+def test_ansi_lines_keep_the_line_structure():
+    decoded = AnsiLines("\x1b[48;5;15mab\x1b[0m\n\ncd")
+    assert decoded.lines is not None
+    assert [Segment.get_line_length(line) for line in decoded.lines] == [2, 0, 2]
+
+
+def test_downsample_keeps_the_spikes_in_time_order():
+    n = 3600
+    xs = [float(i) for i in range(n)]
+    ys = [1.0] * n
+    ys[1234] = 500.0
+    ys[2000] = -3.0
+    out_x, out_y = downsample(xs, ys, 100)
+    assert len(out_x) <= 200
+    assert list(out_x) == sorted(out_x)
+    assert max(out_y) == 500.0 and out_x[out_y.index(500.0)] == 1234.0
+    assert min(out_y) == -3.0 and out_x[out_y.index(-3.0)] == 2000.0
+    assert out_x[0] == 0.0
+
+
+def test_downsample_leaves_short_series_alone():
+    xs, ys = (0.0, 1.0, 2.0), (5.0, 6.0, 7.0)
+    assert downsample(xs, ys, 10) == (xs, ys)
+    assert downsample(xs, ys, 0) == (xs, ys)
