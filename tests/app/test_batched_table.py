@@ -83,3 +83,6 @@ async def test_set_cells_updates_values_and_grows_columns():
         assert table.columns["c1"].content_width == wide.cell_len > before  # type: ignore[index]
         with pytest.raises(KeyError):
             table.set_cells([("nope", "c1", wide, False)])
+        with pytest.raises(KeyError):
+            table.set_cells([("r0", "nope", wide, False)])
+        assert all(len(row) == 5 for row in table._data.values())

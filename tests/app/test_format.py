@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 
+from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
 
 
@@ -23,3 +24,30 @@ def test_number_text_line_is_justified_and_cut_to_the_width():
     assert right.line(7) == "  1,234"
     assert left.line(8) == "REASON  "
     assert right.line(3) == "1,2"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.514, "0.51"),
+        (99.99, "99.99"),
+        (583.71, "583.7"),
+        (3039.1, "3039"),
+        (58_412.0, "58.4ms"),
+        (583_700.0, "584ms"),
+        (1_500_000.0, "1.5s"),
+        (123_456_789.0, "123s"),
+        (None, "-"),
+        (float("nan"), "-"),
+    ],
+)
+def test_us_short_keeps_times_within_six_characters(value, shown):
+    assert fmt.us_short(value) == shown
+    assert len(shown) <= 6
+
+
+def test_spread_short_drops_the_sign_and_unit():
+    assert fmt.spread_short(1.274) == "1.27"
+    assert fmt.spread_short(14.34) == "14.3"
+    assert fmt.spread_short(None, 5.0) == "<5"
+    assert fmt.spread_short(None) == "-"

@@ -21,6 +21,8 @@ class NumberText(Text):
     wrap-and-justify path was most of the cost of repainting a live table.
     """
 
+    __slots__ = ("value",)
+
     def __init__(self, display: str, value: float | str | None, style: str = "") -> None:
         if not display.isprintable():  # control codes: Text strips them
             super().__init__(display, style=style, justify="right", no_wrap=True, overflow="crop")
@@ -87,6 +89,27 @@ def us(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+def us_short(value: float | None) -> str:
+    """Microseconds in at most 6 characters (4 significant digits), for narrow columns:
+    "0.51", "583.7", "3039", "58.4ms", "584ms", "1.5s"."""
+    if value is None or math.isnan(value):
+        return UNKNOWN
+    for limit, scale, digits, unit in _SHORT_US:
+        if value < limit:
+            return f"{value / scale:.{digits}f}{unit}"
+    return f"{value / 1e6:.0f}s"
+
+
+_SHORT_US = (
+    (99.995, 1, 2, ""),
+    (999.95, 1, 1, ""),
+    (9_999.5, 1, 0, ""),
+    (99_950, 1e3, 1, "ms"),
+    (999_500, 1e3, 0, "ms"),
+    (99_950_000, 1e6, 1, "s"),
+)
+
+
 def us_unit(value: float | None) -> str:
     """Like `us`, with the unit always written out ("0.48 µs", "528.6 ms")."""
     shown = us(value)
@@ -113,6 +136,17 @@ def spread(value: float | None, below: float | None = None) -> str:
         return f"±{value:.2f}%"
     if below is not None:
         return f"<{below:g}%"
+    return UNKNOWN
+
+
+def spread_short(value: float | None, below: float | None = None) -> str:
+    """`spread` without its "±" and "%" (the column title says so): "1.27", "<5"."""
+    if value is not None:
+        return (
+            f"{value:.2f}" if value < 9.995 else f"{value:.1f}" if value < 99.95 else f"{value:.0f}"
+        )
+    if below is not None:
+        return f"<{below:g}"
     return UNKNOWN
 
 

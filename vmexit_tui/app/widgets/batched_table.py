@@ -9,7 +9,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, ColumnKey, RowKey
+from textual.widgets.data_table import CellKey
 
 from vmexit_tui.app.format import NumberText
 
@@ -62,9 +62,11 @@ class BatchedTable(DataTable):
         all of them. Returns how many cells were set. Unknown keys raise `KeyError`.
         """
         data = self._data
+        rows = {key.value: key for key in data}  # the stored keys: found by identity
+        columns = {key.value: key for key in self.columns}
         n = 0
         for row, column, value, grow in cells:
-            row_key, column_key = RowKey(row), ColumnKey(column)
+            row_key, column_key = rows[row], columns[column]
             data[row_key][column_key] = value
             if grow:
                 self._updated_cells.add(CellKey(row_key, column_key))

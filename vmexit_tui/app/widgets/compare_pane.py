@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -17,6 +18,8 @@ from vmexit_tui.compare import Comparison, RunCell
 MAX_RUNS = 4
 _METRIC_COLUMN = {"share": "share", "samples": "samples", "rate": "samples", "mean_us": "mean"}
 _UP, _DOWN = "▲", "▼"
+_RUN_COLUMNS = ("samples", "share", "mean")
+CELL_MEMO_SIZE = 2_000
 
 
 def _delta(value: float | None, digits: int = 1, suffix: str = "") -> NumberText:
@@ -53,6 +56,7 @@ class ComparePane(Vertical):
         self.comparison: Comparison | None = None
         self._columns: tuple[tuple[str, Text], ...] = ()
         self._title: Text | None = None
+        self._cell_memo: LRUCache = LRUCache(CELL_MEMO_SIZE)
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
@@ -160,6 +164,8 @@ class ComparePane(Vertical):
         for reason, cells in rows.items():
             for key, cell in zip(keys, cells, strict=True):
                 old = table.get_cell(reason, key)
+                if old is cell:
+                    continue
                 if isinstance(old, Text) and old.plain == cell.plain and old.style == cell.style:
                     continue
                 updates.append((reason, key, cell, cell.cell_len > widths[key]))
@@ -168,8 +174,19 @@ class ComparePane(Vertical):
         if [r.key.value for r in table.ordered_rows] != list(order):
             table.sort("reason", key=lambda text: order[text.plain])
 
-    @staticmethod
     def _run_cells(
+        self, reason: str, i: int, cell: RunCell | None, marks: dict[tuple[str, int, str], str]
+    ) -> Sequence[NumberText]:
+        """The cells of one run, reused while its figures and marks stay the same (the fixed
+        runs of a live comparison), so the table sees the same objects and skips them."""
+        key = (reason, i, cell, tuple(marks.get((reason, i, c)) for c in _RUN_COLUMNS))
+        hit = self._cell_memo.get(key)
+        if hit is None:
+            hit = self._cell_memo[key] = self._make_run_cells(reason, i, cell, marks)
+        return hit
+
+    @staticmethod
+    def _make_run_cells(
         reason: str, i: int, cell: RunCell | None, marks: dict[tuple[str, int, str], str]
     ) -> Sequence[NumberText]:
         if cell is None:

@@ -40,18 +40,21 @@ COLUMNS: tuple[Column, ...] = (
     Column("share", "Smp%", lambda r, _rate, _t: (fmt.pct(r.samples_pct), r.samples_pct)),
     Column("time_pct", "Time%", lambda r, _rate, _t: (fmt.pct(r.time_pct), r.time_pct)),
     Column("rate", "Rate", lambda _r, rate, _t: (fmt.rate(rate), rate)),
-    Column("mean", "Mean", lambda r, _rate, _t: (fmt.us(r.mean_us), r.mean_us)),
-    Column("min", "Min", lambda r, _rate, _t: (fmt.us(r.min_us), r.min_us)),
-    Column("max", "Max", lambda r, _rate, _t: (fmt.us(r.max_us), r.max_us)),
+    Column("mean", "Mean", lambda r, _rate, _t: (fmt.us_short(r.mean_us), r.mean_us)),
+    Column("min", "Min", lambda r, _rate, _t: (fmt.us_short(r.min_us), r.min_us)),
+    Column("max", "Max", lambda r, _rate, _t: (fmt.us_short(r.max_us), r.max_us)),
     Column(
         "spread",
-        "Spread",
-        lambda r, _rate, _t: (fmt.spread(r.rel_stddev_pct, r.rel_stddev_below), r.spread_bound),
+        "Spr%",
+        lambda r, _rate, _t: (
+            fmt.spread_short(r.rel_stddev_pct, r.rel_stddev_below),
+            r.spread_bound,
+        ),
     ),
     Column("trend", "Trend", lambda _r, _rate, trend: (trend, None)),
 )
 SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
-TREND_WIDTH = 12
+TREND_WIDTH = 8  # with the narrow number formats, the table fits 80 columns
 
 
 class ExitTable(BatchedTable):
@@ -81,7 +84,10 @@ class ExitTable(BatchedTable):
 
     def _retitle(self) -> None:
         for col in COLUMNS:
-            self.columns[col.key].label = self._title(col)  # type: ignore[index]
+            column = self.columns[col.key]  # type: ignore[index]
+            column.label = self._title(col)
+            # DataTable sizes a column by its label only when added: make room for the arrow
+            column.content_width = max(column.content_width, column.label.cell_len)
         self._require_update_dimensions = True
         self.refresh()
 
