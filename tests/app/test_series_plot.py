@@ -5,9 +5,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import App, ComposeResult
 from textual_plotext.plotext_plot import Plot
 
-from vmexit_tui.app.widgets.series_plot import AnsiLines, downsample
+from vmexit_tui.app.widgets.series_plot import AnsiLines, SeriesPlot, downsample
+from vmexit_tui.run import ReasonSeries, SeriesPoint
 
 
 def _plotext_chart(points: int) -> str:
@@ -74,3 +76,39 @@ def test_downsample_leaves_short_series_alone():
     xs, ys = (0.0, 1.0, 2.0), (5.0, 6.0, 7.0)
     assert downsample(xs, ys, 10) == (xs, ys)
     assert downsample(xs, ys, 0) == (xs, ys)
+
+
+def _series(n: int) -> ReasonSeries:
+    series = ReasonSeries()
+    for i in range(n):
+        series.append(SeriesPoint(float(i), float(i + 1), 100 + i, 0.5))
+    return series
+
+
+class _PlotApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SeriesPlot(min_redraw_s=0.2)
+
+
+async def test_early_data_waits_and_is_drawn_with_the_next_data_or_by_the_timer():
+    app = _PlotApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        plot = app.query_one(SeriesPlot)
+        await pilot.pause()
+
+        def show(n: int) -> None:
+            plot.show("HLT", _series(n), origin=0.0)
+
+        show(1)
+        assert plot.draws == 1
+        show(2)  # too early: waits
+        assert plot.draws == 1
+        await pilot.pause(0.45)  # the timer (due + grace) draws it
+        assert plot.draws == 2 and plot._drawn == plot._data
+        show(3)  # too early again
+        assert plot.draws == 2
+        plot._last_draw -= 0.19  # as if the next interval came just before the chart is due
+        show(4)
+        assert plot.draws == 3 and plot._drawn == plot._data
+        await pilot.pause(0.45)  # the pending timer finds nothing new to draw
+        assert plot.draws == 3

@@ -18,6 +18,8 @@ from textual_plotext import PlotextPlot
 from vmexit_tui.run import Marker, ReasonSeries
 
 MIN_REDRAW_S = 2.0
+DUE_EARLY = 0.1  # a draw this close (fraction of min_redraw_s) to due is done now
+GRACE = 0.5  # the throttle timer waits this much longer (fraction of min_redraw_s)
 POINTS_PER_CELL = 2  # braille: two dots across per terminal cell
 
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
@@ -121,9 +123,12 @@ class SeriesPlot(PlotextPlot):
     """Rebuilt only when its data changed and it is on screen.
 
     plotext builds the whole chart in Python on every render, so `show()` only stores the
-    data. New data for the same chart is drawn at most every `min_redraw_s`; a different
-    chart (another reason, rate versus mean) is drawn at once. Nothing is drawn while the
-    chart is not visible; it catches up when shown again.
+    data. New data for the same chart is drawn at most about every `min_redraw_s`: data
+    that comes too early waits for the next data or for a timer that fires a grace period
+    after the chart is due, whichever comes first, so at a steady stream the chart is drawn
+    with a table update in one repaint. A different chart (another reason, rate versus
+    mean) is drawn at once. Nothing is drawn while the chart is not visible; it catches up
+    when shown again.
     """
 
     def __init__(self, *, id: str | None = None, min_redraw_s: float = MIN_REDRAW_S) -> None:
@@ -169,16 +174,19 @@ class SeriesPlot(PlotextPlot):
             return
         same_chart = self._drawn is not None and self._data[::4] == self._drawn[::4]
         wait = self._last_draw + self.min_redraw_s - time.monotonic() if same_chart else 0
-        if wait > 0:
+        if wait > self.min_redraw_s * DUE_EARLY:
             if not self._pending:
                 self._pending = True
-                self.set_timer(wait, self._timer_draw)
+                # Late by a grace period: data arriving meanwhile (the next interval) draws
+                # with its table update in one repaint, and the chart shows the newest data.
+                self.set_timer(wait + self.min_redraw_s * GRACE, self._timer_draw)
             return
         self._draw()
 
     def _timer_draw(self) -> None:
         self._pending = False
-        self._maybe_draw()
+        if self._data != self._drawn and self._visible:
+            self._draw()
 
     def on_show(self) -> None:
         self.call_after_refresh(self._maybe_draw)
