@@ -271,6 +271,34 @@ def _text(c: _Candidate, direction: str) -> str:
     )
 
 
+FINDING_CACHE_SIZE = 4_096
+_FINDINGS: OrderedDict[int, tuple[_Candidate, Finding]] = OrderedDict()
+
+
+def _finding(c: _Candidate) -> Finding:
+    """The finding of a significant candidate; made once per (remembered) candidate."""
+    hit = _FINDINGS.get(id(c))
+    if hit is not None and hit[0] is c:
+        return hit[1]
+    direction = "up" if c.value > c.baseline_value else "down"
+    finding = Finding(
+        reason=c.reason,
+        metric=c.metric,
+        direction=direction,
+        baseline_value=c.baseline_value,
+        value=c.value,
+        p_value=c.result.p_value,
+        conservative=c.conservative,
+        text=_text(c, direction),
+        pair=c.pair,
+        labels=c.labels,
+    )
+    _FINDINGS[id(c)] = (c, finding)  # holding the candidate keeps its id unique
+    while len(_FINDINGS) > FINDING_CACHE_SIZE:
+        _FINDINGS.popitem(last=False)
+    return finding
+
+
 def find_changes(
     runs: Sequence[ComparedRun],
     pairs: Sequence[tuple[int, int]],
@@ -291,20 +319,6 @@ def find_changes(
     for c in candidates:
         if c.result.p_value >= threshold or c.value == c.baseline_value:
             continue
-        direction = "up" if c.value > c.baseline_value else "down"
-        found.append(
-            Finding(
-                reason=c.reason,
-                metric=c.metric,
-                direction=direction,
-                baseline_value=c.baseline_value,
-                value=c.value,
-                p_value=c.result.p_value,
-                conservative=c.conservative,
-                text=_text(c, direction),
-                pair=c.pair,
-                labels=c.labels,
-            )
-        )
+        found.append(_finding(c))
     found.sort(key=lambda f: (f.p_value, -abs(f.relative_change)))  # stable: ties keep order
     return tuple(found), m

@@ -86,3 +86,26 @@ async def test_set_cells_updates_values_and_grows_columns():
         with pytest.raises(KeyError):
             table.set_cells([("r0", "nope", wide, False)])
         assert all(len(row) == 5 for row in table._data.values())
+
+
+async def test_set_changed_replaces_only_cells_that_differ():
+    app = _TableApp(1, 0)
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(BatchedTable)
+        await pilot.pause()
+        kept = table.get_cell("r1", "c0")
+        same_text = NumberText(kept.plain, "other value, same text")
+        new = NumberText(" 42,000,000,000", 42e9)
+        rows = {"r1": [same_text, new, *(table.get_cell("r1", f"c{i}") for i in (2, 3, 4))]}
+        columns = [f"c{i}" for i in range(5)]
+        count = table._update_count
+        changed = table.set_changed(rows, columns, lambda a, b: a.plain == b.plain)
+        await pilot.pause()
+        assert changed == 1
+        assert table.get_cell("r1", "c0") is kept
+        assert table.get_cell("r1", "c1") is new
+        assert table._update_count == count + 1
+        assert table.columns["c1"].content_width >= new.cell_len  # type: ignore[index]
+        assert table.set_changed(rows, columns, lambda a, b: a.plain == b.plain) == 0
+        with pytest.raises(KeyError):
+            table.set_changed({"nope": rows["r1"]}, columns, lambda a, b: False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from rich.segment import Segment
@@ -72,6 +72,36 @@ class BatchedTable(DataTable):
                 self._updated_cells.add(CellKey(row_key, column_key))
                 self._require_update_dimensions = True
             n += 1
+        if n:
+            self._update_count += 1
+            self.refresh()
+        return n
+
+    def set_changed(
+        self,
+        rows: Mapping[str, Sequence[object]],
+        columns: Sequence[str],
+        same: Callable[[object, object], bool],
+    ) -> int:
+        """Set the cells of `rows` (values in the order of `columns`) that are not `same` as
+        the ones shown, growing columns where a new value is wider; one refresh for all.
+        Returns how many cells changed. Unknown rows or columns raise `KeyError`."""
+        data = self._data
+        row_keys = {key.value: key for key in data}
+        column_keys = [{key.value: key for key in self.columns}[c] for c in columns]
+        widths = [self.columns[key].content_width for key in column_keys]
+        n = 0
+        for row, values in rows.items():
+            cells = data[row_keys[row]]
+            for column_key, width, value in zip(column_keys, widths, values, strict=True):
+                old = cells.get(column_key)
+                if old is value or (old is not None and same(old, value)):
+                    continue
+                cells[column_key] = value
+                if getattr(value, "cell_len", 0) > width:
+                    self._updated_cells.add(CellKey(row_keys[row], column_key))
+                    self._require_update_dimensions = True
+                n += 1
         if n:
             self._update_count += 1
             self.refresh()

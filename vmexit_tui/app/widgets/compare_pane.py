@@ -48,6 +48,15 @@ def findings_text(
     return text
 
 
+def _same_text(old: object, new: object) -> bool:
+    return (
+        isinstance(old, Text)
+        and isinstance(new, Text)
+        and old.plain == new.plain
+        and old.style == new.style
+    )
+
+
 class ComparePane(Vertical):
     """Header naming the runs (baseline marked), the side-by-side table and the findings."""
 
@@ -159,17 +168,7 @@ class ComparePane(Vertical):
         """Same columns and reasons: replace only the cells whose text or style changed,
         then restore the comparison's row order."""
         keys = [key for key, _ in self._columns]
-        widths = {key: table.columns[key].content_width for key in keys}  # type: ignore[index]
-        updates = []
-        for reason, cells in rows.items():
-            for key, cell in zip(keys, cells, strict=True):
-                old = table.get_cell(reason, key)
-                if old is cell:
-                    continue
-                if isinstance(old, Text) and old.plain == cell.plain and old.style == cell.style:
-                    continue
-                updates.append((reason, key, cell, cell.cell_len > widths[key]))
-        table.set_cells(updates)
+        table.set_changed(rows, keys, _same_text)
         order = {reason: i for i, reason in enumerate(rows)}
         if [r.key.value for r in table.ordered_rows] != list(order):
             table.sort("reason", key=lambda text: order[text.plain])
