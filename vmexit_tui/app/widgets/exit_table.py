@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
@@ -135,18 +136,18 @@ class ExitTable(BatchedTable):
                 cells = [c.cell(stat, rate, trend) for c in COLUMNS]
                 self.add_row(*cells, key=reason)
                 for col, cell in zip(COLUMNS, cells, strict=True):
-                    shown[(reason, col.key)] = cell.plain
+                    shown[(reason, col.key)] = cell.plain[1:]  # the text, as `col.text` gives it
                 changed = True
                 continue
             for col in COLUMNS:  # compare the text first: most cells keep theirs
                 text, value = col.text(stat, rate, trend)
                 if shown.get((reason, col.key)) != text:
-                    cell = col.make(text, value)
-                    updates.append((reason, col.key, cell, cell.cell_len > widths.get(col.key, 0)))
-                    shown[(reason, col.key)] = cell.plain
-        if self.set_cells(updates):
-            changed = True
-        if changed:
+                    grow = cell_len(text) + 1 > widths.get(col.key, 0)
+                    updates.append((reason, col.key, col.make(text, value), grow))
+                    shown[(reason, col.key)] = text
+                    changed = changed or col.key == self.sort_column
+        self.set_cells(updates)
+        if changed:  # rows came or went, or a value of the sort column changed
             self.resort()
 
     def resort(self) -> None:
