@@ -109,3 +109,20 @@ async def test_set_changed_replaces_only_cells_that_differ():
         assert table.set_changed(rows, columns, lambda a, b: a.plain == b.plain) == 0
         with pytest.raises(KeyError):
             table.set_changed({"nope": rows["r1"]}, columns, lambda a, b: False)
+
+
+async def test_header_cells_are_redrawn_when_their_label_changes_and_kept_otherwise():
+    app = _TableApp(1, 0)
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(BatchedTable)
+        await pilot.pause()
+        style, width = table.rich_style, table.ordered_columns[2].get_render_width(table)
+        first = table._render_cell(-1, 2, style, width)
+        assert first == DataTable._render_cell(table, -1, 2, style, width)
+        table.set_cells([("r0", "c0", NumberText("x", None), False)])  # any update
+        assert table._render_cell(-1, 2, style, width) is first
+        table.columns["c2"].label = NumberText(" c2▼", None)  # type: ignore[index]
+        table._update_count += 1
+        relabelled = table._render_cell(-1, 2, style, width)
+        assert "c2▼" in "".join(seg.text for seg in relabelled[0])
+        assert relabelled == DataTable._render_cell(table, -1, 2, style, width)

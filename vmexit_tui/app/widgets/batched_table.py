@@ -153,8 +153,10 @@ class BatchedTable(DataTable):
         cursor: bool = False,
         hover: bool = False,
     ) -> list[list[Segment]]:
-        if row_index < 0 or column_index < 0:  # header and row labels: as DataTable does
+        if column_index < 0:  # row labels: as DataTable does
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if row_index == -1:  # header cells: kept while the label object stays the same
+            return self._render_header(column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
         row = self.rows.get(row_key)
@@ -192,12 +194,65 @@ class BatchedTable(DataTable):
         self._cell_lines[key] = (value, lines)
         return lines
 
+    _row_styles: dict | None = None
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """DataTable's row style, remembered: each lookup walks the widget's ancestors
+        (`rich_style`), once per painted line. Forgotten when styles or caches change."""
+        if row_index < 0:
+            kind = -1
+        elif row_index < self.fixed_rows:
+            kind = -2
+        else:
+            kind = row_index % 2 if self.zebra_stripes else -3
+        key = (kind, base_style, self._pseudo_class_state, self.app.theme)
+        if self._row_styles is None:
+            self._row_styles = {}
+        style = self._row_styles.get(key)
+        if style is None:
+            if len(self._row_styles) > 64:
+                self._row_styles.clear()
+            style = self._row_styles[key] = super()._get_row_style(row_index, base_style)
+        return style
+
+    def _render_header(
+        self, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+    ) -> list[list[Segment]]:
+        column_key = self._column_locations.get_key(column_index)
+        label = self.columns[column_key].label if column_key in self.columns else None
+        if self._cell_lines is None:
+            self._cell_lines = LRUCache(CELL_CACHE_SIZE)
+        key = (
+            "header",
+            column_key,
+            column_index,
+            self.header_height,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.cell_padding,
+            self.fixed_columns,
+            self.cursor_type,
+        )
+        hit = self._cell_lines.get(key)
+        if hit is not None and hit[0] is label and label is not None:
+            return hit[1]
+        lines = super()._render_cell(-1, column_index, base_style, width, cursor, hover)
+        self._cell_lines[key] = (label, lines)
+        return lines
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
+        self._row_styles = None
         if self._cell_lines is not None:
             self._cell_lines.clear()
 
     def notify_style_update(self) -> None:
+        self._row_styles = None
         if self._cell_lines is not None:
             self._cell_lines.clear()
         super().notify_style_update()
