@@ -35,6 +35,19 @@ def _zombie_exit_status(pid: int) -> int | None:
     return -(raw & 0x7F) if raw & 0x7F else (raw >> 8) & 0xFF
 
 
+def still_running(procs: list[psutil.Process], timeout: float = 5.0) -> list[psutil.Process]:
+    """Those of `procs` still running after `timeout` (an exited, unreaped zombie is not)."""
+    _gone, alive = psutil.wait_procs(procs, timeout=timeout)
+    running = []
+    for p in alive:
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                running.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return running
+
+
 class TmuxTerm:
     """One tmux pane of a given size running `argv`; keys in, screen text out."""
 

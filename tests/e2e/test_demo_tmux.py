@@ -7,7 +7,7 @@ import re
 import psutil
 import pytest
 
-from tests.tmux_term import TmuxTerm
+from tests.tmux_term import TmuxTerm, still_running
 
 pytestmark = pytest.mark.e2e
 
@@ -70,5 +70,4 @@ def test_demo_records_sorts_compares_and_quits_cleanly(vmexit_tui, home, term):
         pane_procs = [psutil.Process(t.pane_pid), *t.descendants()]
         t.send("q")
         assert t.wait_exit() == 0
-        _gone, alive = psutil.wait_procs(pane_procs, timeout=5)
-        assert alive == []
+        assert still_running(pane_procs) == []

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from tests.qemu_guest import needs_qemu, qemu_guest
-from tests.tmux_term import TmuxTerm
+from tests.tmux_term import TmuxTerm, still_running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.perf, *needs_qemu]
 
@@ -111,7 +111,7 @@ def test_ssh_hang_up_while_recording_leaves_no_perf_and_readable_data(vmexit_tui
         perfs = perf_children(t)
         assert perfs
         t.hang_up()  # what a dropped SSH connection does to the session
-        _gone, alive = psutil.wait_procs([app, *perfs], timeout=20)
+        alive = still_running([app, *perfs], timeout=20)
         assert alive == [], f"still running after SIGHUP: {alive}"
         manifest = assert_recording_readable(home, guest.pid)
         assert manifest["stopped"] is not None
