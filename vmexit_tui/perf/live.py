@@ -11,7 +11,6 @@ block's time (or the start) to it.
 from __future__ import annotations
 
 import asyncio
-import collections
 import signal
 import time
 from dataclasses import replace
@@ -21,14 +20,7 @@ from vmexit_tui import lifecycle, preflight
 from vmexit_tui.model import EventKind, Report
 from vmexit_tui.perf import argv as perf_argv
 from vmexit_tui.perf.report_parser import ReportParseError, ReportStreamParser
-from vmexit_tui.perf.session import (
-    STOP_GRACE_S,
-    CouldNotStart,
-    EndReason,
-    RecorderBase,
-    describe_exit,
-    drain_pipe,
-)
+from vmexit_tui.perf.session import CouldNotStart, EndReason, RecorderBase
 from vmexit_tui.run import Interval
 from vmexit_tui.source import RecordingEnded, RecordingState
 from vmexit_tui.vms import VmInfo
@@ -69,27 +61,15 @@ class PerfLiveRecorder(RecorderBase):
         self.intervals = 0
         self._last_end: float | None = None
         self._empty_run = 0
-        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         self._parser = ReportStreamParser(f"perf kvm stat live (pid {vm.pid})")
 
     async def _run(self) -> None:
         self._status()
         try:
-            if await asyncio.to_thread(preflight.ensure_tracefs) is None:
-                raise CouldNotStart(
-                    EndReason.NOT_STARTED,
-                    "tracefs is not mounted and could not be mounted; run "
-                    "`mount -t tracefs nodev /sys/kernel/tracing` as root",
-                )
-            if self._vm_gone():
-                raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
+            await self._check_can_start()
             proc = await lifecycle.spawn(self.argv, stdin=asyncio.subprocess.PIPE)
         except (CouldNotStart, OSError) as e:
-            reason = e.reason if isinstance(e, CouldNotStart) else EndReason.NOT_STARTED
-            self.state = RecordingState.FAILED
-            self.message = str(e)
-            self._status()
-            self._emit(RecordingEnded(reason=str(reason), ok=False, detail=str(e)))
+            self._failed_to_start(e)
             return
         self.started = self._last_end = time.time()
         version = await asyncio.to_thread(preflight.perf_version, self.perf)
@@ -100,67 +80,36 @@ class PerfLiveRecorder(RecorderBase):
             if proc.returncode is None:
                 lifecycle.kill_now(proc)
 
+    # perf live quits on a `q` from stdin; SIGINT is the first escalation.
+    _escalations = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+
     async def _supervise(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdin is not None
-        readers = [
-            asyncio.create_task(self._read_stderr(proc.stderr)),
-            asyncio.create_task(drain_pipe(proc.stdout)),
-        ]
-        exited = asyncio.create_task(proc.wait())
-        self.state = RecordingState.RECORDING
-        self._status()
-        asked_at: float | None = None
-        escalations = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
         try:
-            while not exited.done():
-                woke = asyncio.create_task(self._wake.wait())
-                await asyncio.wait(
-                    {woke, exited}, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
-                )
-                woke.cancel()
-                self._wake.clear()
-                if exited.done():
-                    break
-                if not self._stop_requested and self._vm_gone():
-                    self._request_stop(EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited")
-                if self._stop_requested:
-                    now = time.monotonic()
-                    if asked_at is None:
-                        self.state = RecordingState.STOPPING
-                        try:
-                            proc.stdin.write(b"q\n")
-                            await proc.stdin.drain()
-                        except (BrokenPipeError, ConnectionResetError):
-                            pass
-                        asked_at = now
-                    elif now - asked_at > STOP_GRACE_S and escalations:
-                        proc.send_signal(escalations.pop(0))
-                        asked_at = now
-                self._status(chunks=self.intervals)
+            code = await self._supervise_perf(proc)
         except asyncio.CancelledError:
             await lifecycle.finish(proc, grace=5.0)
             raise
-        code = exited.result()
-        lifecycle.REGISTRY.discard(proc.pid)
-        await asyncio.gather(*readers)
         proc.stdin.close()  # only now: EOF on a running perf live makes it spin
         self._take(self._parser.close())
         reason, detail = self._why_ended(code)
         self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
         if reason is not EndReason.STOPPED:
             self.message = detail
-        self._status(chunks=self.intervals)
+        self._progress_status()
         self._emit(RecordingEnded(reason=str(reason), ok=reason.ok, detail=detail))
 
-    def _why_ended(self, code: int) -> tuple[EndReason, str]:
-        if self._end is not None:
-            return self._end
-        if self._stop_requested:
-            return EndReason.STOPPED, "stopped on request"
-        if self._vm_gone():
-            return EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited"
-        tail = " | ".join(self._stderr_tail) or "no message on stderr"
-        return EndReason.PERF_FAILED, f"{describe_exit(code)} on its own: {tail}"
+    async def _ask_to_stop(self, proc: asyncio.subprocess.Process) -> None:
+        """Write `q` to perf's stdin, as a user of perf live would."""
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(b"q\n")
+            await proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _progress_status(self) -> None:
+        self._status(chunks=self.intervals)
 
     async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:
         assert stream is not None

@@ -126,6 +126,7 @@ class RecorderBase:
         self._queue: asyncio.Queue[RecorderEvent] = asyncio.Queue()
         self._consumed = False
         self._last_rate: float | None = None
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
 
     async def stop(self) -> None:
         """Ask the recording to finish; idempotent. `events()` then drains and ends."""
@@ -191,6 +192,98 @@ class RecorderBase:
     def _vm_gone(self) -> bool:
         return not is_alive(self.vm.pid, self.vm.started)
 
+    async def _check_can_start(self) -> None:
+        """Raise `CouldNotStart` when tracefs is missing or the VM is gone."""
+        if await asyncio.to_thread(preflight.ensure_tracefs) is None:
+            raise CouldNotStart(
+                EndReason.NOT_STARTED,
+                "tracefs is not mounted and could not be mounted; run "
+                "`mount -t tracefs nodev /sys/kernel/tracing` as root",
+            )
+        if self._vm_gone():
+            raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
+
+    def _failed_to_start(self, error: Exception) -> None:
+        """Report a recording that never started: FAILED status, then `RecordingEnded`."""
+        reason = error.reason if isinstance(error, CouldNotStart) else EndReason.NOT_STARTED
+        self.state = RecordingState.FAILED
+        self.message = str(error)
+        self._status()
+        self._emit(RecordingEnded(reason=str(reason), ok=False, detail=str(error)))
+
+    # ---- supervising perf: the loop both sources share, with hooks -----------------------
+
+    # Signals sent one by one, STOP_GRACE_S apart, after `_ask_to_stop` when perf lingers.
+    _escalations: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGKILL)
+
+    async def _supervise_perf(self, proc: asyncio.subprocess.Process) -> int:
+        """Watch perf until it exits; its exit code, once its pipes are read to the end.
+
+        Each round (a wake-up or `interval_s`) runs `_on_round`, stops perf when the VM is
+        gone, asks perf to stop on request (`_ask_to_stop`, then `_escalations`) and sends a
+        `_progress_status` unless `_on_round` sent one.
+        """
+        readers = [
+            asyncio.create_task(self._read_stderr(proc.stderr)),
+            asyncio.create_task(drain_pipe(proc.stdout)),
+        ]
+        exited = asyncio.create_task(proc.wait())
+        self.state = RecordingState.RECORDING
+        self._status()
+        asked_at: float | None = None
+        escalations = list(self._escalations)
+        while not exited.done():
+            woke = asyncio.create_task(self._wake.wait())
+            await asyncio.wait(
+                {woke, exited}, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            woke.cancel()
+            self._wake.clear()
+            reported = await self._on_round()
+            if exited.done():
+                break
+            if not self._stop_requested and self._vm_gone():
+                self._request_stop(EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited")
+            if self._stop_requested:
+                now = time.monotonic()
+                if asked_at is None:
+                    self.state = RecordingState.STOPPING
+                    await self._ask_to_stop(proc)
+                    asked_at = now
+                elif now - asked_at > STOP_GRACE_S and escalations:
+                    proc.send_signal(escalations.pop(0))
+                    asked_at = now
+            if not reported:
+                self._progress_status()
+        code = exited.result()
+        lifecycle.REGISTRY.discard(proc.pid)
+        await asyncio.gather(*readers)
+        return code
+
+    async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _ask_to_stop(self, proc: asyncio.subprocess.Process) -> None:
+        """The first, polite request to stop: SIGINT."""
+        proc.send_signal(signal.SIGINT)
+
+    async def _on_round(self) -> bool:
+        """Work done after each wake-up; True when it already sent a status."""
+        return False
+
+    def _progress_status(self) -> None:
+        self._status()
+
+    def _why_ended(self, code: int) -> tuple[EndReason, str]:
+        if self._end is not None:
+            return self._end
+        if self._stop_requested:
+            return EndReason.STOPPED, "stopped on request"
+        if self._vm_gone():
+            return EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited"
+        tail = " | ".join(self._stderr_tail) or "no message on stderr"
+        return EndReason.PERF_FAILED, f"{describe_exit(code)} on its own: {tail}"
+
 
 async def run_collect(argv: Sequence[str]) -> tuple[int, str, str]:
     """Run a short perf command to the end, reading both pipes; (code, stdout, stderr)."""
@@ -246,7 +339,6 @@ class PerfRecorder(RecorderBase):
         self.version: perf_argv.PerfVersion | None = None
         self.argv: list[str] = []
         self._pending: collections.deque[Chunk] = collections.deque()
-        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         self._exits_seen = False
         self._silent_probes = 0
         self.info = replace(self.info, folder=str(self.out_dir))
@@ -254,14 +346,7 @@ class PerfRecorder(RecorderBase):
     # ---- setup -------------------------------------------------------------------------
 
     async def _prepare(self) -> None:
-        if await asyncio.to_thread(preflight.ensure_tracefs) is None:
-            raise CouldNotStart(
-                EndReason.NOT_STARTED,
-                "tracefs is not mounted and could not be mounted; run "
-                "`mount -t tracefs nodev /sys/kernel/tracing` as root",
-            )
-        if self._vm_gone():
-            raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
+        await self._check_can_start()
         text = await asyncio.to_thread(preflight.perf_version, self.perf)
         if text is None:
             raise CouldNotStart(
@@ -331,11 +416,7 @@ class PerfRecorder(RecorderBase):
         try:
             await self._prepare()
         except (CouldNotStart, perf_argv.PerfNotUsable) as e:
-            reason = e.reason if isinstance(e, CouldNotStart) else EndReason.NOT_STARTED
-            self.state = RecordingState.FAILED
-            self.message = str(e)
-            self._status()
-            self._emit(RecordingEnded(reason=str(reason), ok=False, detail=str(e)))
+            self._failed_to_start(e)
             return
         assert self.tracker is not None
         try:
@@ -356,57 +437,18 @@ class PerfRecorder(RecorderBase):
 
     async def _supervise(self, proc: asyncio.subprocess.Process) -> None:
         assert self.tracker is not None
-        readers = [
-            asyncio.create_task(self._read_stderr(proc.stderr)),
-            asyncio.create_task(drain_pipe(proc.stdout)),
-        ]
-        exited = asyncio.create_task(proc.wait())
-        self.state = RecordingState.RECORDING
-        self._status()
-        signalled_at: float | None = None
-        escalations = [signal.SIGTERM, signal.SIGKILL]
-        while not exited.done():
-            woke = asyncio.create_task(self._wake.wait())
-            await asyncio.wait(
-                {woke, exited}, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            woke.cancel()
-            self._wake.clear()
-            reported = await self._report_pending()
-            if exited.done():
-                break
-            if not self._stop_requested and self._vm_gone():
-                self._request_stop(EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited")
-            if self._stop_requested:
-                now = time.monotonic()
-                if signalled_at is None:
-                    self.state = RecordingState.STOPPING
-                    proc.send_signal(signal.SIGINT)
-                    signalled_at = now
-                elif now - signalled_at > STOP_GRACE_S and escalations:
-                    proc.send_signal(escalations.pop(0))
-                    signalled_at = now
-            if not reported:
-                self._status(
-                    chunks=len(self.tracker.chunks), bytes_on_disk=self.tracker.bytes_on_disk
-                )
-        code = exited.result()
-        lifecycle.REGISTRY.discard(proc.pid)
-        await asyncio.gather(*readers)
+        code = await self._supervise_perf(proc)
         self._pending.extend(self.tracker.scan())  # finished but not announced
         await self._report_pending()
         reason, detail = self._why_ended(code)
         await self._finalize(reason, detail, code)
 
-    def _why_ended(self, code: int) -> tuple[EndReason, str]:
-        if self._end is not None:
-            return self._end
-        if self._stop_requested:
-            return EndReason.STOPPED, "stopped on request"
-        if self._vm_gone():
-            return EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited"
-        tail = " | ".join(self._stderr_tail) or "no message on stderr"
-        return EndReason.PERF_FAILED, f"{describe_exit(code)} on its own: {tail}"
+    async def _on_round(self) -> bool:
+        return bool(await self._report_pending())
+
+    def _progress_status(self) -> None:
+        assert self.tracker is not None
+        self._status(chunks=len(self.tracker.chunks), bytes_on_disk=self.tracker.bytes_on_disk)
 
     async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:
         assert stream is not None and self.tracker is not None
