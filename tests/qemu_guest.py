@@ -4,6 +4,7 @@
 
     pytestmark = needs_qemu          # marks `qemu`, skips when qemu-system-x86_64 is missing
     guest = guest_fixture()          # a pytest fixture yielding the guest's psutil.Process
+    # tests/conftest.py adds `no_new_perf`: fails a test that leaves a perf process running
 
     with qemu_guest(smp=2) as proc:  # or directly, as a context manager
         ...
@@ -151,3 +152,8 @@ def guest_fixture(
             yield proc
 
     return _guest
+
+
+def perf_pids() -> set[int]:
+    """Pids of the perf processes running now."""
+    return {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "perf"}

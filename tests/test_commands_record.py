@@ -11,10 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
-from tests.qemu_guest import needs_qemu, qemu_guest
+from tests.qemu_guest import guest_fixture, needs_qemu
 from vmexit_tui.perf.argv import report_argv
 from vmexit_tui.perf.chunks import read_manifest
 from vmexit_tui.perf.report_parser import parse_reports
@@ -23,27 +22,7 @@ pytestmark = [*needs_qemu, pytest.mark.perf]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def perf_pids() -> set[int]:
-    return {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "perf"}
-
-
-@pytest.fixture
-def no_new_perf():
-    before = perf_pids()
-    yield
-    deadline = time.monotonic() + 5.0  # a perf told to stop (PDEATHSIG) may take a moment
-    while (left := perf_pids() - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in left:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    assert not left, f"perf processes left behind: {sorted(left)}"
-
-
-@pytest.fixture
-def guest():
-    with qemu_guest(smp=2) as proc:
-        yield proc
+guest = guest_fixture(smp=2)
 
 
 def record(*args: str) -> subprocess.Popen:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import time
 from datetime import datetime
 from pathlib import Path
@@ -23,23 +20,6 @@ from vmexit_tui.source import RecordingEnded
 from vmexit_tui.vms import Pinning, VmInfo, VmScanner
 
 FIXTURE = Path(__file__).parent / "fixtures" / "reports" / "live_vmx_3_intervals.txt"
-
-
-def perf_pids() -> set[int]:
-    return {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "perf"}
-
-
-@pytest.fixture
-def no_new_perf():
-    before = perf_pids()
-    yield
-    deadline = time.monotonic() + 5.0
-    while (left := perf_pids() - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in left:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    assert not left, f"perf processes left behind: {sorted(left)}"
 
 
 def test_time_of_day_picks_the_nearest_day():

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import shutil
 import signal
 import stat
 import subprocess
-import time
 
-import psutil
 import pytest
 
-from tests.qemu_guest import needs_qemu, qemu_guest
+from tests.qemu_guest import guest_fixture, needs_qemu, perf_pids, qemu_guest
 from vmexit_tui import lifecycle
 from vmexit_tui.model import EventKind
 from vmexit_tui.perf.argv import report_argv
@@ -29,28 +26,7 @@ from vmexit_tui.vms import VmScanner
 pytestmark = [*needs_qemu, pytest.mark.perf]
 
 
-def perf_pids() -> set[int]:
-    return {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "perf"}
-
-
-@pytest.fixture
-def no_new_perf():
-    """Fails the test if a perf process it started is still running at its end."""
-    before = perf_pids()
-    yield
-    deadline = time.monotonic() + 5.0  # a perf told to stop (PDEATHSIG) may take a moment
-    while (left := perf_pids() - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in left:  # never leave one behind, even when failing
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    assert not left, f"perf processes left behind: {sorted(left)}"
-
-
-@pytest.fixture
-def guest():
-    with qemu_guest(smp=2) as proc:
-        yield proc
+guest = guest_fixture(smp=2)
 
 
 async def collect(rec, on_interval=None, limit_s=30.0):
