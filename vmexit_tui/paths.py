@@ -21,6 +21,11 @@ def private_folder(path: Path) -> Path:
     return path
 
 
+def safe_name(text: str, fallback: str = "vm") -> str:
+    """`text` made safe as part of a file name: anything but letters, digits, `-_.` becomes `_`."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or fallback
+
+
 def recordings_folder() -> Path:
     """``<home>/recordings``, created 0700."""
     private_folder(home_folder())
@@ -29,6 +34,6 @@ def recordings_folder() -> Path:
 
 def new_recording_folder(vm_name: str, pid: int, *, now: float | None = None) -> Path:
     """A fresh, not yet created folder for one recording: ``<home>/recordings/NAME-PID-TIME``."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in vm_name) or "vm"
+    safe = safe_name(vm_name)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     return recordings_folder() / f"{safe}-{pid}-{stamp}"

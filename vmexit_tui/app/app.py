@@ -49,6 +49,7 @@ from vmexit_tui.app.widgets.status_line import StatusLine
 from vmexit_tui.app.widgets.vm_list import VmList
 from vmexit_tui.compare import ComparedRun, Comparison, compare, pair_layout
 from vmexit_tui.model import EventKind, Report
+from vmexit_tui.paths import safe_name
 from vmexit_tui.run import Interval, RunAccumulator, RunInfo
 from vmexit_tui.source import Recorder, RecordingEnded, RecordingState, RecordingStatus
 from vmexit_tui.vms import VmInfo
@@ -714,36 +715,31 @@ class VmExitApp(App[int]):
             if self.comparison is None:
                 self.notify("Nothing to save: the pane needs two runs.", severity="warning")
                 return
-            self._save_comparison(folder / f"comparison-{stamp}{snapshots.SUFFIX}", self.comparison)
+            path = folder / f"comparison-{stamp}{snapshots.SUFFIX}"
+            comparison = self.comparison
+            self._save_snapshot(
+                path, "comparison", lambda: snapshots.save_comparison(path, comparison)
+            )
             return
         rec = self.current
         if rec is None or not rec.acc.intervals:
             self.notify("Nothing to save yet: record a VM first.", severity="warning")
             return
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in rec.info.vm_name or "run")
+        path = folder / f"run-{safe_name(rec.info.vm_name or '', 'run')}-{stamp}{snapshots.SUFFIX}"
         # The worker writes a copy: the recording keeps growing on the app's loop meanwhile.
-        self._save_run(
-            folder / f"run-{name}-{stamp}{snapshots.SUFFIX}",
-            rec.info,
-            copy.deepcopy(rec.acc),
-            rec.duration_s,
+        info, acc, duration_s = rec.info, copy.deepcopy(rec.acc), rec.duration_s
+        self._save_snapshot(
+            path,
+            "run",
+            lambda: snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s),
         )
 
     @work(thread=True, group="snapshots", exit_on_error=False)
-    def _save_run(
-        self, path: Path, info: RunInfo, acc: RunAccumulator, duration_s: float | None
-    ) -> None:
+    def _save_snapshot(self, path: Path, what: str, save: Callable[[], Path]) -> None:
+        """Write a snapshot off the app's loop; report the result as a message."""
         try:
-            written = snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s)
-            self.post_message(SnapshotSaved(Path(written), "run"))
-        except (OSError, ValueError) as exc:
-            self.post_message(SnapshotFailed(f"could not save {path}: {exc}"))
-
-    @work(thread=True, group="snapshots", exit_on_error=False)
-    def _save_comparison(self, path: Path, comparison: Comparison) -> None:
-        try:
-            written = snapshots.save_comparison(path, comparison)
-            self.post_message(SnapshotSaved(Path(written), "comparison"))
+            written = save()
+            self.post_message(SnapshotSaved(Path(written), what))
         except (OSError, ValueError) as exc:
             self.post_message(SnapshotFailed(f"could not save {path}: {exc}"))
 
