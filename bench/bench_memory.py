@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_parse import CHUNKS, REASONS, chunk_texts
 
-from vmexit_tui.model import EventKind
-from vmexit_tui.perf.session import parse_chunk_report
-from vmexit_tui.run import Interval, RunAccumulator
+from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import Interval, RunAccumulator
+from vmexit_tui.recording.perf_record import parse_chunk_report
 
 
 def main() -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vmexit_tui.model import EventKind, ExitStat, Report, Scope, with_shares
-from vmexit_tui.perf.report_parser import ReportStreamParser, parse_reports
-from vmexit_tui.perf.report_writer import format_report
+from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope, with_shares
+from vmexit_tui.formats.perf_parser import ReportStreamParser, parse_reports
+from vmexit_tui.formats.perf_writer import format_report
 
 REASONS = 70
 CHUNKS = 3600

@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_parse import CHUNKS, REASONS, chunk_texts
 
-from vmexit_tui.model import EventKind
-from vmexit_tui.perf.argv import report_argv
-from vmexit_tui.perf.chunks import ChunkTracker
-from vmexit_tui.perf.session import parse_chunk_report, run_collect
-from vmexit_tui.run import Interval, RunAccumulator
+from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import Interval, RunAccumulator
+from vmexit_tui.recording.perf_argv import report_argv
+from vmexit_tui.recording.perf_chunks import ChunkTracker
+from vmexit_tui.recording.perf_record import parse_chunk_report, run_collect
 
 START = datetime(2026, 1, 1, 12, 0, 0).timestamp()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.qemu_guest import qemu_guest
-from vmexit_tui.vms import VmScanner
+from vmexit_tui.host.discovery import VmScanner
 
 _HOLD_FDS = "import os, sys\nfds = [os.open('/dev/null', os.O_RDONLY) for _ in range({n})]\n"
 _HOLD_FDS += "print('ready', flush=True)\nsys.stdin.read()\n"

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from vmexit_tui.app.app import VmExitApp
-from vmexit_tui.app.sources import demo_sources
-from vmexit_tui.demo import VirtualClock
+from vmexit_tui.app.app_sources import demo_sources
+from vmexit_tui.recording.demo import VirtualClock
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 WALL_CLOCK = 1_780_000_000.0

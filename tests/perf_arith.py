@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from vmexit_tui.model import EventKind, ExitStat, Report, with_shares
+from vmexit_tui.analysis.model import EventKind, ExitStat, Report, with_shares
 
 
 def exit_stat(reason: str, samples_ns: list[int]) -> ExitStat:

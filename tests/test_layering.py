@@ -19,7 +19,7 @@ def core_modules() -> list[str]:
 
 def test_core_modules_import_no_textual():
     mods = core_modules()
-    assert "vmexit_tui.model" in mods and "vmexit_tui.perf.report_parser" in mods
+    assert "vmexit_tui.analysis.model" in mods and "vmexit_tui.formats.perf_parser" in mods
     code = (
         "import importlib, sys\n"
         f"for m in {mods!r}: importlib.import_module(m)\n"

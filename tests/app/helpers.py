@@ -7,11 +7,11 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from vmexit_tui.analysis.model import EventKind, ExitStat, Report, with_shares
+from vmexit_tui.analysis.running import Interval
 from vmexit_tui.app.app import VmExitApp
-from vmexit_tui.app.sources import demo_sources
-from vmexit_tui.demo import VirtualClock
-from vmexit_tui.model import EventKind, ExitStat, Report, with_shares
-from vmexit_tui.run import Interval
+from vmexit_tui.app.app_sources import demo_sources
+from vmexit_tui.recording.demo import VirtualClock
 
 FROZEN_WALL_CLOCK = 1_780_000_000.0
 

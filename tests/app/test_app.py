@@ -13,19 +13,20 @@ from textual import events
 from textual.widgets import DataTable, Static
 
 from tests.app.helpers import Gate, feed, make_app, wait_for, wide_interval
-from vmexit_tui import glossary, snapshots
+from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.app.app import VmExitApp
+from vmexit_tui.app.app_sources import AppSources, demo_sources
 from vmexit_tui.app.format import sort_key
 from vmexit_tui.app.messages import IntervalReceived
 from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen, key_table
 from vmexit_tui.app.screens.run_picker import RunPicker
-from vmexit_tui.app.sources import AppSources, demo_sources
 from vmexit_tui.app.widgets.exit_table import SORTABLE, ExitTable
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
-from vmexit_tui.model import EventKind
-from vmexit_tui.preflight import Problem
-from vmexit_tui.source import RecordingState
+from vmexit_tui.formats import snapshots
+from vmexit_tui.host.preflight import Problem
+from vmexit_tui.recording.protocol import RecordingState
+from vmexit_tui.reference import glossary
 
 SIZE = (80, 24)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from tests.app.helpers import wide_interval
+from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import RunAccumulator
 from vmexit_tui.app.widgets.exit_table import COLUMNS, ExitTable
-from vmexit_tui.model import EventKind
-from vmexit_tui.run import RunAccumulator
 
 
 class _TableApp(App[None]):

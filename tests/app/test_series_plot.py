@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual_plotext.plotext_plot import Plot
 
+from vmexit_tui.analysis.running import ReasonSeries, SeriesPoint
 from vmexit_tui.app.widgets.series_plot import AnsiLines, SeriesPlot, downsample
-from vmexit_tui.run import ReasonSeries, SeriesPoint
 
 
 def _plotext_chart(points: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vmexit_tui.app.widgets.status_line import status_text
-from vmexit_tui.source import RecordingState, RecordingStatus
+from vmexit_tui.recording.protocol import RecordingState, RecordingStatus
 
 
 def test_idle_and_recording_figures():

@@ -27,7 +27,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from vmexit_tui import glossary, lifecycle, snapshots
+from vmexit_tui.analysis.comparison import ComparedRun, Comparison, compare, pair_layout
+from vmexit_tui.analysis.model import EventKind, Report
+from vmexit_tui.analysis.running import Interval, RunAccumulator, RunInfo
+from vmexit_tui.app.app_sources import AppSources
 from vmexit_tui.app.messages import (
     IntervalReceived,
     RecordingFinished,
@@ -40,19 +43,18 @@ from vmexit_tui.app.messages import (
 from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen
 from vmexit_tui.app.screens.run_picker import PickerEntry, RunPicker
-from vmexit_tui.app.sources import AppSources
 from vmexit_tui.app.widgets.compare_pane import MAX_RUNS, ComparePane
 from vmexit_tui.app.widgets.exit_table import ExitTable
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.app.widgets.status_line import StatusLine
 from vmexit_tui.app.widgets.vm_list import VmList
-from vmexit_tui.compare import ComparedRun, Comparison, compare, pair_layout
-from vmexit_tui.model import EventKind, Report
-from vmexit_tui.paths import safe_name
-from vmexit_tui.run import Interval, RunAccumulator, RunInfo
-from vmexit_tui.source import Recorder, RecordingEnded, RecordingState, RecordingStatus
-from vmexit_tui.vms import VmInfo
+from vmexit_tui.formats import snapshots
+from vmexit_tui.host import lifecycle
+from vmexit_tui.host.discovery import VmInfo
+from vmexit_tui.host.paths import safe_name
+from vmexit_tui.recording.protocol import Recorder, RecordingEnded, RecordingState, RecordingStatus
+from vmexit_tui.reference import glossary
 
 KINDS = (EventKind.VMEXIT, EventKind.MMIO, EventKind.IOPORT)
 COMPARE_REFRESH_S = 1.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vmexit_tui import snapshots
-from vmexit_tui.app.sources import AppSources, demo_sources
-from vmexit_tui.paths import new_recording_folder
-from vmexit_tui.vms import VmInfo
+from vmexit_tui.app.app_sources import AppSources, demo_sources
+from vmexit_tui.formats import snapshots
+from vmexit_tui.host.discovery import VmInfo
+from vmexit_tui.host.paths import new_recording_folder
 
 
 def snapshot_folder() -> Path:
@@ -18,9 +18,9 @@ def snapshot_folder() -> Path:
 
 def real_sources(folder: Path) -> AppSources:
     """psutil VM discovery, preflight problems, perf recordings in `<home>/recordings`."""
-    from vmexit_tui.perf.session import PerfRecorder
-    from vmexit_tui.preflight import run_checks
-    from vmexit_tui.vms import VmScanner
+    from vmexit_tui.host.discovery import VmScanner
+    from vmexit_tui.host.preflight import run_checks
+    from vmexit_tui.recording.perf_record import PerfRecorder
 
     scanner = VmScanner()
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from textual.message import Message
 
-from vmexit_tui.run import Interval, RunInfo
-from vmexit_tui.source import RecordingEnded, RecordingStatus
-from vmexit_tui.vms import VmInfo
+from vmexit_tui.analysis.running import Interval, RunInfo
+from vmexit_tui.host.discovery import VmInfo
+from vmexit_tui.recording.protocol import RecordingEnded, RecordingStatus
 
 
 @dataclass

@@ -6,17 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from vmexit_tui import reference
-from vmexit_tui.compare import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
-from vmexit_tui.export import FORMATS, render
-from vmexit_tui.model import EventKind
-from vmexit_tui.perf.report_parser import ReportParseError, parse_report
-from vmexit_tui.snapshots import SnapshotError, load_comparison, load_run
+from vmexit_tui.analysis.comparison import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
+from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.formats.comparison_export import FORMATS, render
+from vmexit_tui.formats.perf_parser import ReportParseError, parse_report
+from vmexit_tui.formats.snapshots import SnapshotError, load_comparison, load_run
+from vmexit_tui.reference import seed_runs
 
 NAME = "compare"
 HELP = (
     "compare 2 to 4 runs (snapshot files, perf kvm stat report text files or built-in runs "
-    f"{', '.join(reference.NAMES)}) and list the statistically significant changes"
+    f"{', '.join(seed_runs.NAMES)}) and list the statistically significant changes"
 )
 
 
@@ -61,10 +61,10 @@ def load_argument(arg: str, kind: EventKind = EventKind.VMEXIT) -> list[Compared
                 raise RunNotFound(f"{arg}: {exc.args[0]}") from None
         report = parse_report(path.read_text("utf-8", errors="replace"), source=str(path))
         return [ComparedRun(path.stem, report)]
-    if arg.lower() in reference.NAMES:
-        return [ComparedRun(arg.upper(), reference.load(arg))]
+    if arg.lower() in seed_runs.NAMES:
+        return [ComparedRun(arg.upper(), seed_runs.load(arg))]
     raise RunNotFound(
-        f"{arg!r} is neither a file nor a built-in run; built-in runs: {', '.join(reference.NAMES)}"
+        f"{arg!r} is neither a file nor a built-in run; built-in runs: {', '.join(seed_runs.NAMES)}"
     )
 
 

@@ -16,14 +16,14 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from vmexit_tui import lifecycle, preflight
-from vmexit_tui.model import EventKind, Report, Scope
-from vmexit_tui.paths import new_recording_folder
-from vmexit_tui.perf.chunks import make_private_dir, write_private
-from vmexit_tui.perf.report_writer import UnprintableReport, format_report
-from vmexit_tui.run import Interval, RunAccumulator
-from vmexit_tui.source import RecordingEnded, RecordingState, RecordingStatus
-from vmexit_tui.vms import VmInfo, VmNotFound, VmScanner
+from vmexit_tui.analysis.model import EventKind, Report, Scope
+from vmexit_tui.analysis.running import Interval, RunAccumulator
+from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
+from vmexit_tui.host import lifecycle, preflight
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner
+from vmexit_tui.host.paths import new_recording_folder
+from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
+from vmexit_tui.recording.protocol import RecordingEnded, RecordingState, RecordingStatus
 
 NAME = "record"
 HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
@@ -155,13 +155,13 @@ async def _record(args: argparse.Namespace) -> int:
 
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
     if args.live:
-        from vmexit_tui.perf.live import PerfLiveRecorder
+        from vmexit_tui.recording.perf_live import PerfLiveRecorder
 
         recorder = PerfLiveRecorder(
             vm, interval_s=args.interval, event=kinds[0], vcpu=args.vcpu, perf=args.perf
         )
     else:
-        from vmexit_tui.perf.session import PerfRecorder
+        from vmexit_tui.recording.perf_record import PerfRecorder
 
         assert out_dir is not None
         recorder = PerfRecorder(

@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from vmexit_tui import reference
-from vmexit_tui.model import SORT_KEYS, EventKind, Report, merge_reports
-from vmexit_tui.perf.report_parser import ReportParseError, parse_reports
-from vmexit_tui.report_output import report_to_csv, report_to_json, report_to_table
+from vmexit_tui.analysis.model import SORT_KEYS, EventKind, Report, merge_reports
+from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
+from vmexit_tui.formats.report_output import report_to_csv, report_to_json, report_to_table
+from vmexit_tui.reference import seed_runs
 
 NAME = "report"
 HELP = "print a saved `perf kvm stat report` (or `live`) output as a table, JSON or CSV"
@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--builtin",
         metavar="NAME",
-        choices=reference.NAMES,
-        help="a built-in reference run: " + ", ".join(reference.NAMES),
+        choices=seed_runs.NAMES,
+        help="a built-in reference run: " + ", ".join(seed_runs.NAMES),
     )
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace) -> Report:
     if args.builtin:
-        return reference.load(args.builtin)
+        return seed_runs.load(args.builtin)
     if args.file == "-":
         text, source = sys.stdin.read(), "<stdin>"
     else:
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         data = report_to_json(report)
         if args.explain:
-            from vmexit_tui.glossary import explain
+            from vmexit_tui.reference.glossary import explain
 
             for row in data["rows"]:
                 row["meaning"] = explain(row["reason"])
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         meanings = None
         if args.explain:
-            from vmexit_tui.glossary import explain
+            from vmexit_tui.reference.glossary import explain
 
             meanings = {r.reason: explain(r.reason) for r in report.rows}
         sys.stdout.write(report_to_table(report, meanings=meanings))

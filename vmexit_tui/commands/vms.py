@@ -9,8 +9,8 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from vmexit_tui.preflight import run_checks
-from vmexit_tui.vms import VmInfo, VmScanner, cpu_ranges
+from vmexit_tui.host.discovery import VmInfo, VmScanner, cpu_ranges
+from vmexit_tui.host.preflight import run_checks
 
 NAME = "vms"
 HELP = "list running KVM guests with their vCPU threads, CPU affinity and pinning"

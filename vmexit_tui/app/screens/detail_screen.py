@@ -12,10 +12,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from vmexit_tui.analysis.model import ExitStat
+from vmexit_tui.analysis.running import Marker, ReasonSeries
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
-from vmexit_tui.model import ExitStat
-from vmexit_tui.run import Marker, ReasonSeries
 
 
 def stats_text(stat: ExitStat | None, rate: float | None) -> Text:

@@ -10,10 +10,10 @@ from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from vmexit_tui.analysis.comparison import Comparison, RunCell
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
 from vmexit_tui.app.widgets.batched_table import BatchedTable
-from vmexit_tui.compare import Comparison, RunCell
 
 MAX_RUNS = 4
 _METRIC_COLUMN = {"share": "share", "samples": "samples", "rate": "samples", "mean_us": "mean"}

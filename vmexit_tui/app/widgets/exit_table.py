@@ -10,11 +10,11 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from vmexit_tui.analysis.model import EventKind, ExitStat
+from vmexit_tui.analysis.running import RunAccumulator
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText, sort_key
 from vmexit_tui.app.widgets.batched_table import BatchedTable
-from vmexit_tui.model import EventKind, ExitStat
-from vmexit_tui.run import RunAccumulator
 
 
 @dataclass(frozen=True, slots=True)

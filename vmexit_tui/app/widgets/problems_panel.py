@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from vmexit_tui.preflight import Problem
+from vmexit_tui.host.preflight import Problem
 
 
 def problems_text(problems: Sequence[Problem], *, no_vms: bool, demo: bool) -> Text:

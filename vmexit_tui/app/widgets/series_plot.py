@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-from vmexit_tui.run import Marker, ReasonSeries
+from vmexit_tui.analysis.running import Marker, ReasonSeries
 
 MIN_REDRAW_S = 2.0
 DUE_EARLY = 0.1  # a draw this close (fraction of min_redraw_s) to due is done now

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from vmexit_tui.app import format as fmt
-from vmexit_tui.source import RecordingState, RecordingStatus
+from vmexit_tui.recording.protocol import RecordingState, RecordingStatus
 
 _STATE_STYLE = {
     RecordingState.STARTING: "bold yellow",

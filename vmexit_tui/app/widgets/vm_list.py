@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from vmexit_tui.app import format as fmt
-from vmexit_tui.vms import VmInfo
+from vmexit_tui.host.discovery import VmInfo
 
 _PINNING_STYLE = {"bind": "green", "raw": "yellow", "partial": "magenta", "unknown": "dim"}
 _COLUMNS = (

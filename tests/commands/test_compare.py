@@ -1,0 +1,83 @@
+"""`vmexit-tui compare` run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from vmexit_tui.analysis.comparison import ComparedRun, compare
+from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import RunInfo
+from vmexit_tui.formats.snapshots import save_comparison, save_run
+from vmexit_tui.reference import seed_runs
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vmexit_tui", "compare", *args],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_four_builtin_runs_default_to_raw_bind_pairs_in_json():
+    p = cli("gp-gp-raw", "gp-gp-bind", "gp-rt-raw", "gp-rt-bind", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["pairs"] == [[0, 1], [2, 3]]
+    pairs = {tuple(f["pair"]) for f in data["findings"]}
+    assert pairs == {(0, 1), (2, 3)}
+    gp_io = [f for f in data["findings"] if f["pair"] == [0, 1] and f["reason"] == "IO_INSTRUCTION"
+             and f["metric"] == "samples"]  # fmt: skip
+    assert [(f["direction"], f["baseline_value"], f["value"]) for f in gp_io] == [
+        ("down", 1047, 608)
+    ]
+
+
+def test_baseline_by_label_compares_everything_with_it():
+    p = cli("gp-gp-raw", "gp-gp-bind", "gp-rt-raw", "--baseline", "GP-RT-RAW", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["baseline"] == 2 and data["pairs"] == [[2, 0], [2, 1]]
+
+
+def test_snapshot_and_perf_text_file_arguments(tmp_path):
+    snap = save_run(tmp_path / "rt.json", RunInfo(label="rt-run"),
+                    {EventKind.VMEXIT: seed_runs.load("gp-rt-raw")})  # fmt: skip
+    p = cli(str(snap), str(FIXTURES / "vmx_perf61_pid.txt"), "--format", "csv")
+    assert p.returncode == 0, p.stderr
+    labels = {line.split(",")[2] for line in p.stdout.splitlines()[1:]}
+    assert labels == {"rt-run", "vmx_perf61_pid"}
+    runs = [ComparedRun(n, seed_runs.load(n)) for n in ("gp-rt-raw", "gp-rt-bind")]
+    cmp_path = save_comparison(tmp_path / "c.json", compare(runs))
+    p = cli(str(cmp_path), "--format", "markdown")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("## VM-exit comparison: gp-rt-raw vs gp-rt-bind")
+
+
+def test_table_is_the_default():
+    p = cli("gp-rt-raw", "gp-rt-bind")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[1].startswith("Exit reason")
+    assert "EXTERNAL_INTERRUPT: share of exits falls from 4.11% to 0.35%" in p.stdout
+
+
+def test_errors_go_to_stderr_with_nonzero_exit(tmp_path):
+    p = cli("gp-rt-raw", "no-such-run")
+    assert p.returncode != 0 and p.stdout == ""
+    assert "'no-such-run' is neither a file nor a built-in run" in p.stderr
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"format": "vmexit-tui-snapshot", "sch')
+    p = cli("gp-rt-raw", str(bad))
+    assert p.returncode != 0 and str(bad) in p.stderr and "truncated" in p.stderr
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello\n")
+    p = cli("gp-rt-raw", str(junk))
+    assert p.returncode != 0 and "junk.txt:1" in p.stderr
+    p = cli("gp-rt-raw")
+    assert p.returncode != 0 and "2 to 4 runs" in p.stderr
+    p = cli("gp-rt-raw", "gp-rt-bind", "--baseline", "7")
+    assert p.returncode != 0 and "only 2 runs" in p.stderr

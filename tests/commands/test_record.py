@@ -1,0 +1,125 @@
+"""`vmexit-tui record` as a process: lines per interval, final report, clean stop on signals."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.qemu_guest import guest_fixture, needs_qemu
+from vmexit_tui.formats.perf_parser import parse_reports
+from vmexit_tui.recording.perf_argv import report_argv
+from vmexit_tui.recording.perf_chunks import read_manifest
+
+pytestmark = [*needs_qemu, pytest.mark.perf]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+guest = guest_fixture(smp=2)
+
+
+def record(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vmexit_tui", "record", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@contextlib.contextmanager
+def running(*args: str):
+    proc = record(*args)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+
+
+def wait_first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("#"):
+            return line
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"record exited early: {proc.stderr.read()}")
+    raise AssertionError("no interval line in time")
+
+
+def check_folder(out: Path, reason: str = "stopped") -> None:
+    m = read_manifest(out)
+    assert m["end_reason"] == reason
+    chunks = sorted(out.glob("perf.data.*"))
+    assert chunks and [c["file"] for c in m["chunks"]] == [c.name for c in chunks]
+    for chunk in chunks:
+        done = subprocess.run(report_argv(chunk), capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0 and parse_reports(done.stderr)
+
+
+def test_record_for_a_duration(guest, tmp_path, no_new_perf):
+    out = tmp_path / "run"
+    with running("--pid", str(guest.pid), "--duration", "2.5", "--out", str(out)) as proc:
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    lines = stdout.splitlines()
+    interval_lines = [ln for ln in lines if ln.startswith("#")]
+    assert len(interval_lines) >= 2 and interval_lines[0].startswith("#1 ")
+    assert all(" vmexit " in ln for ln in interval_lines)
+    report_text = (out / "report.txt").read_text()
+    assert stat.S_IMODE((out / "report.txt").stat().st_mode) == 0o600
+    assert report_text.rstrip("\n") in stdout
+    (total,) = parse_reports(report_text)
+    assert total.scope.pids == (guest.pid,)
+    check_folder(out)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_signals_stop_cleanly(guest, tmp_path, no_new_perf, sig):
+    out = tmp_path / "run"
+    with running("--pid", str(guest.pid), "--out", str(out)) as proc:
+        wait_first_line(proc)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    check_folder(out)
+    assert not list(tmp_path.glob(".vmexit-tui-*.lock"))
+
+
+def test_cannot_record_a_process_that_is_not_a_vm(tmp_path, no_new_perf):
+    with running("--pid", str(os.getpid()), "--out", str(tmp_path / "x")) as proc:
+        stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode != 0 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1 and "no running KVM guest" in stderr
+
+
+def test_second_recording_is_refused(guest, tmp_path, no_new_perf):
+    with running("--pid", str(guest.pid), "--out", str(tmp_path / "a")) as first:
+        wait_first_line(first)
+        with running("--pid", str(guest.pid), "--out", str(tmp_path / "b")) as second:
+            _, stderr = second.communicate(timeout=30)
+        assert second.returncode == 1
+        assert len(stderr.strip().splitlines()) == 1, stderr
+        assert stderr.strip().endswith("stop that recording first")
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    assert first.returncode == 0
+
+
+def test_live_mode(guest, no_new_perf):
+    with running("--pid", str(guest.pid), "--duration", "2.5", "--live") as proc:
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert len([ln for ln in stdout.splitlines() if ln.startswith("#")]) >= 2
+    assert "Total Samples:" in stdout

@@ -1,0 +1,1 @@
+"""What the numbers say: reports, their exact merge, running totals, comparisons, findings."""

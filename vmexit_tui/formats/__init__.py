@@ -1,0 +1,1 @@
+"""Text and files in and out: perf's report text, snapshots, exports, report output."""

@@ -1,0 +1,1 @@
+"""This host: VM discovery and pinning, preflight checks, process lifecycle, private folders."""

@@ -1,0 +1,571 @@
+"""Record one VM with `perf kvm stat record --switch-output`, reporting each chunk once.
+
+`PerfRecorder` implements `vmexit_tui.recording.protocol.Recorder`. perf rotates its output every
+interval; when it announces a finished chunk (`[ perf record: Dump ... ]` on stderr) the chunk
+is reported with `perf kvm -i CHUNK stat report --event=K` for each requested kind, parsed and
+yielded as one `Interval`. Old chunks are never reported again, so a refresh costs the same
+at chunk 3,600 as at chunk 1; the consumer merges intervals (`RunAccumulator.add`).
+
+Stopping sends perf SIGINT, waits for it to finish its last chunk, reports that chunk, writes
+the manifest and releases the VM's lock. The recording also ends by itself when the VM exits,
+when perf dies (its stderr goes into `RecordingEnded.detail`) or when the disk is about to
+fill (less than `min_free_fraction` free after a chunk). Finished chunks are always kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import os
+import shutil
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from vmexit_tui.analysis.model import EventKind, Report
+from vmexit_tui.analysis.running import Interval, RunInfo
+from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
+from vmexit_tui.host import lifecycle, preflight
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
+from vmexit_tui.recording import perf_argv
+from vmexit_tui.recording.perf_chunks import (
+    Chunk,
+    ChunkTracker,
+    Manifest,
+    dump_path,
+    make_private_dir,
+    write_manifest,
+)
+from vmexit_tui.recording.protocol import (
+    RecorderEvent,
+    RecordingEnded,
+    RecordingState,
+    RecordingStatus,
+)
+
+MIN_FREE_FRACTION = 0.05
+STOP_GRACE_S = 10.0
+NO_VM_EXITS = (
+    "perf recorded {samples} KVM samples but no VM exits: this host does not report VM exits "
+    "(nested or paravirtualised KVM: the kvm_exit/kvm_entry tracepoints never fire), so the "
+    "exit tables stay empty"
+)
+_SILENT_PROBES = 10  # chunks probed with `perf report --stats` before giving up on the question
+
+
+class EndReason(StrEnum):
+    """Why a recording ended (`RecordingEnded.reason`, manifest `end_reason`)."""
+
+    STOPPED = "stopped"
+    VM_EXITED = "vm-exited"
+    DISK_FULL = "disk-full"
+    PERF_FAILED = "perf-failed"
+    ALREADY_RECORDING = "already-recording"
+    NOT_STARTED = "could-not-start"
+
+    @property
+    def ok(self) -> bool:
+        """Ended as asked or by circumstance, with its data intact."""
+        return self in (EndReason.STOPPED, EndReason.VM_EXITED, EndReason.DISK_FULL)
+
+
+class CouldNotStart(RuntimeError):
+    def __init__(self, reason: EndReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class DiskUsage(NamedTuple):
+    total: int
+    used: int
+    free: int
+
+
+def describe_exit(code: int) -> str:
+    """`perf exited with status 1` / `perf was killed by SIGKILL`."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"perf was killed by {name}"
+    return f"perf exited with status {code}"
+
+
+def pinning_now(vm: VmInfo) -> str | None:
+    """The VM's pinning state now, None when it is gone."""
+    if not is_alive(vm.pid, vm.started):
+        return None
+    try:
+        return str(VmScanner().find(pid=vm.pid).pinning)
+    except VmNotFound:
+        return None
+
+
+class RecorderBase:
+    """The plumbing both perf sources share: the event queue, stop(), status and info."""
+
+    def __init__(self, vm: VmInfo, *, interval_s: float, perf: str) -> None:
+        self.vm = vm
+        self.interval_s = float(perf_argv.whole_seconds(interval_s))
+        self.perf = perf
+        self.info = RunInfo(
+            label=vm.name,
+            vm_name=vm.name,
+            pid=vm.pid,
+            pinning=str(vm.pinning),
+            host=os.uname().nodename,
+            kernel=os.uname().release,
+        )
+        self.started: float | None = None
+        self.state = RecordingState.STARTING
+        self.message: str | None = None
+        self._stop_requested = False
+        self._end: tuple[EndReason, str] | None = None  # decided before perf stopped
+        self._wake = asyncio.Event()
+        self._queue: asyncio.Queue[RecorderEvent] = asyncio.Queue()
+        self._consumed = False
+        self._last_rate: float | None = None
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+
+    async def stop(self) -> None:
+        """Ask the recording to finish; idempotent. `events()` then drains and ends."""
+        self._request_stop()
+
+    def _request_stop(self, reason: EndReason | None = None, detail: str = "") -> None:
+        if reason is not None and self._end is None and not self._stop_requested:
+            self._end = (reason, detail)
+        if not self._stop_requested:
+            self._stop_requested = True
+            self._wake.set()
+
+    async def events(self) -> AsyncIterator[RecorderEvent]:
+        """Everything the recording produces, ending with one `RecordingEnded`."""
+        if self._consumed:
+            raise RuntimeError("events() of a recorder can be iterated once")
+        self._consumed = True
+        runner = asyncio.create_task(self._run())
+        try:
+            while True:
+                getter = asyncio.create_task(self._queue.get())
+                done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    if self._queue.empty():
+                        runner.result()  # re-raise a crash of the runner
+                        raise RuntimeError("recorder ended without RecordingEnded")
+                    continue
+                event = getter.result()
+                yield event
+                if isinstance(event, RecordingEnded):
+                    break
+        finally:
+            if not runner.done():
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+
+    async def _run(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _emit(self, event: RecorderEvent) -> None:
+        self._queue.put_nowait(event)
+
+    def _status(self, *, chunks: int = 0, bytes_on_disk: int = 0) -> None:
+        elapsed = time.time() - self.started if self.started else 0.0
+        self._emit(
+            RecordingStatus(
+                state=self.state,
+                elapsed=elapsed,
+                chunks=chunks,
+                bytes_on_disk=bytes_on_disk,
+                exits_per_second=self._last_rate,
+                message=self.message,
+            )
+        )
+
+    def _note_rate(self, interval: Interval) -> None:
+        report = interval.reports.get(EventKind.VMEXIT)
+        if report is not None and interval.duration > 0:
+            self._last_rate = report.sample_count / interval.duration
+
+    def _vm_gone(self) -> bool:
+        return not is_alive(self.vm.pid, self.vm.started)
+
+    async def _check_can_start(self) -> None:
+        """Raise `CouldNotStart` when tracefs is missing or the VM is gone."""
+        if await asyncio.to_thread(preflight.ensure_tracefs) is None:
+            raise CouldNotStart(
+                EndReason.NOT_STARTED,
+                "tracefs is not mounted and could not be mounted; run "
+                "`mount -t tracefs nodev /sys/kernel/tracing` as root",
+            )
+        if self._vm_gone():
+            raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
+
+    def _failed_to_start(self, error: Exception) -> None:
+        """Report a recording that never started: FAILED status, then `RecordingEnded`."""
+        reason = error.reason if isinstance(error, CouldNotStart) else EndReason.NOT_STARTED
+        self.state = RecordingState.FAILED
+        self.message = str(error)
+        self._status()
+        self._emit(RecordingEnded(reason=str(reason), ok=False, detail=str(error)))
+
+    # ---- supervising perf: the loop both sources share, with hooks -----------------------
+
+    # Signals sent one by one, STOP_GRACE_S apart, after `_ask_to_stop` when perf lingers.
+    _escalations: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGKILL)
+
+    async def _supervise_perf(self, proc: asyncio.subprocess.Process) -> int:
+        """Watch perf until it exits; its exit code, once its pipes are read to the end.
+
+        Each round (a wake-up or `interval_s`) runs `_on_round`, stops perf when the VM is
+        gone, asks perf to stop on request (`_ask_to_stop`, then `_escalations`) and sends a
+        `_progress_status` unless `_on_round` sent one.
+        """
+        readers = [
+            asyncio.create_task(self._read_stderr(proc.stderr)),
+            asyncio.create_task(drain_pipe(proc.stdout)),
+        ]
+        exited = asyncio.create_task(proc.wait())
+        self.state = RecordingState.RECORDING
+        self._status()
+        asked_at: float | None = None
+        escalations = list(self._escalations)
+        while not exited.done():
+            woke = asyncio.create_task(self._wake.wait())
+            await asyncio.wait(
+                {woke, exited}, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            woke.cancel()
+            self._wake.clear()
+            reported = await self._on_round()
+            if exited.done():
+                break
+            if not self._stop_requested and self._vm_gone():
+                self._request_stop(EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited")
+            if self._stop_requested:
+                now = time.monotonic()
+                if asked_at is None:
+                    self.state = RecordingState.STOPPING
+                    await self._ask_to_stop(proc)
+                    asked_at = now
+                elif now - asked_at > STOP_GRACE_S and escalations:
+                    proc.send_signal(escalations.pop(0))
+                    asked_at = now
+            if not reported:
+                self._progress_status()
+        code = exited.result()
+        lifecycle.REGISTRY.discard(proc.pid)
+        await asyncio.gather(*readers)
+        return code
+
+    async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def _ask_to_stop(self, proc: asyncio.subprocess.Process) -> None:
+        """The first, polite request to stop: SIGINT."""
+        proc.send_signal(signal.SIGINT)
+
+    async def _on_round(self) -> bool:
+        """Work done after each wake-up; True when it already sent a status."""
+        return False
+
+    def _progress_status(self) -> None:
+        self._status()
+
+    def _why_ended(self, code: int) -> tuple[EndReason, str]:
+        if self._end is not None:
+            return self._end
+        if self._stop_requested:
+            return EndReason.STOPPED, "stopped on request"
+        if self._vm_gone():
+            return EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited"
+        tail = " | ".join(self._stderr_tail) or "no message on stderr"
+        return EndReason.PERF_FAILED, f"{describe_exit(code)} on its own: {tail}"
+
+
+async def run_collect(argv: Sequence[str]) -> tuple[int, str, str]:
+    """Run a short perf command to the end, reading both pipes; (code, stdout, stderr)."""
+    proc = await lifecycle.spawn(argv)
+    try:
+        out, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            lifecycle.kill_now(proc)
+            await proc.wait()
+        lifecycle.REGISTRY.discard(proc.pid)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def parse_chunk_report(text: str, kind: EventKind, *, source: str) -> Report:
+    """The `kind` report in what `perf kvm -i CHUNK stat report` printed."""
+    for report in parse_reports(text, source=source):
+        if report.event == kind:
+            return report
+    raise ReportParseError(source, 1, f"a {kind} report", "reports of other kinds only")
+
+
+class PerfRecorder(RecorderBase):
+    """A running `perf kvm stat record` of one VM, rotated into chunks in `out_dir`."""
+
+    def __init__(
+        self,
+        vm: VmInfo,
+        out_dir: str | os.PathLike[str],
+        interval_s: float = 1.0,
+        events: Sequence[EventKind] = (EventKind.VMEXIT,),
+        vcpu: int | None = None,
+        perf: str = "perf",
+        *,
+        min_free_fraction: float = MIN_FREE_FRACTION,
+        lock_root: str | os.PathLike[str] | None = None,
+        disk_usage: Callable[[Path], Any] = shutil.disk_usage,
+    ) -> None:
+        super().__init__(vm, interval_s=interval_s, perf=perf)
+        if not events:
+            raise ValueError("events must name at least one EventKind")
+        self.out_dir = Path(out_dir).absolute()
+        self.kinds = tuple(dict.fromkeys(EventKind(e) for e in events))
+        self.vcpu = vcpu
+        self.min_free_fraction = min_free_fraction
+        self.disk_usage = disk_usage
+        self.lock = lifecycle.RecordingLock(
+            lock_root if lock_root is not None else self.out_dir.parent, vm.pid, vm.started
+        )
+        self.tracker: ChunkTracker | None = None
+        self.manifest: Manifest | None = None
+        self.version: perf_argv.PerfVersion | None = None
+        self.argv: list[str] = []
+        self._pending: collections.deque[Chunk] = collections.deque()
+        self._exits_seen = False
+        self._silent_probes = 0
+        self.info = replace(self.info, folder=str(self.out_dir))
+
+    # ---- setup -------------------------------------------------------------------------
+
+    async def _prepare(self) -> None:
+        await self._check_can_start()
+        text = await asyncio.to_thread(preflight.perf_version, self.perf)
+        if text is None:
+            raise CouldNotStart(
+                EndReason.NOT_STARTED,
+                f"{self.perf!r} does not run; install perf (Debian/Ubuntu: linux-perf, "
+                "RHEL/Fedora: perf)",
+            )
+        self.version = perf_argv.parse_perf_version(text)
+        try:
+            make_private_dir(self.out_dir)
+        except OSError as e:
+            raise CouldNotStart(
+                EndReason.NOT_STARTED, f"cannot create {self.out_dir}: {e.strerror}"
+            ) from None
+        if any(self.out_dir.glob("perf.data*")):
+            raise CouldNotStart(
+                EndReason.NOT_STARTED,
+                f"{self.out_dir} already holds a recording (perf.data*); choose a new folder",
+            )
+        low = self._disk_low()
+        if low:
+            raise CouldNotStart(EndReason.DISK_FULL, low)
+        try:
+            self.lock.acquire(self.out_dir)
+        except lifecycle.AlreadyRecording as e:
+            raise CouldNotStart(EndReason.ALREADY_RECORDING, str(e)) from None
+        self.started = time.time()
+        self.tracker = ChunkTracker(self.out_dir, self.started)
+        self.argv = perf_argv.record_argv(
+            self.vm.pid, self.tracker.current, interval_s=self.interval_s, perf=self.perf
+        )
+        self.manifest = Manifest(
+            vm_name=self.vm.name,
+            vm_pid=self.vm.pid,
+            vm_started=self.vm.started,
+            pinning_at_start=str(self.vm.pinning),
+            perf_version=str(self.version),
+            argv=self.argv,
+            report_argv=perf_argv.report_argv(
+                "CHUNK", self.kinds[0], vcpu=self.vcpu, version=self.version, perf=self.perf
+            ),
+            interval_s=self.interval_s,
+            events=[str(k) for k in self.kinds],
+            vcpu=self.vcpu,
+            started=self.started,
+        )
+        write_manifest(self.out_dir, self.manifest)
+        self.info = replace(self.info, perf_version=str(self.version), started=self.started)
+
+    def _disk_low(self) -> str | None:
+        usage = self.disk_usage(self.out_dir)
+        if not usage.total:
+            return None
+        free = usage.free / usage.total
+        if free >= self.min_free_fraction:
+            return None
+        return (
+            f"only {free:.1%} ({usage.free / 2**20:.0f} MiB) free on the filesystem of "
+            f"{self.out_dir}; recording stops before the last {self.min_free_fraction:.0%}: "
+            "free some space or record elsewhere (--out)"
+        )
+
+    # ---- the run -----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        self._status()
+        try:
+            await self._prepare()
+        except (CouldNotStart, perf_argv.PerfNotUsable) as e:
+            self._failed_to_start(e)
+            return
+        assert self.tracker is not None
+        try:
+            proc = await lifecycle.spawn(self.argv)
+        except OSError as e:
+            await self._finalize(EndReason.NOT_STARTED, f"cannot start perf: {e}", None)
+            return
+        try:
+            await self._supervise(proc)
+        except asyncio.CancelledError:
+            # The consumer went away: stop perf properly, keep the data, then go.
+            await lifecycle.finish(proc, grace=5.0)
+            self._finalize_files(EndReason.STOPPED, "the consumer stopped reading", None)
+            raise
+        finally:
+            if proc.returncode is None:
+                lifecycle.kill_now(proc)
+
+    async def _supervise(self, proc: asyncio.subprocess.Process) -> None:
+        assert self.tracker is not None
+        code = await self._supervise_perf(proc)
+        self._pending.extend(self.tracker.scan())  # finished but not announced
+        await self._report_pending()
+        reason, detail = self._why_ended(code)
+        await self._finalize(reason, detail, code)
+
+    async def _on_round(self) -> bool:
+        return bool(await self._report_pending())
+
+    def _progress_status(self) -> None:
+        assert self.tracker is not None
+        self._status(chunks=len(self.tracker.chunks), bytes_on_disk=self.tracker.bytes_on_disk)
+
+    async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:
+        assert stream is not None and self.tracker is not None
+        while line := await stream.readline():
+            text = line.decode(errors="replace").rstrip()
+            path = dump_path(text)
+            if path is not None:
+                chunk = self.tracker.announce(path)
+                if chunk is not None:
+                    self._pending.append(chunk)
+                    self._wake.set()
+            elif text and not text.startswith("[ perf record:"):
+                self._stderr_tail.append(text)
+
+    async def _report_pending(self) -> int:
+        """Report every announced chunk; returns how many."""
+        assert self.tracker is not None
+        count = 0
+        while self._pending:
+            count += 1
+            chunk = self._pending.popleft()
+            interval = await self.report_chunk(chunk)
+            if interval is not None:
+                self._note_rate(interval)
+                self._emit(interval)
+            if not self._stop_requested:
+                low = self._disk_low()
+                if low:
+                    self.message = low
+                    self._request_stop(EndReason.DISK_FULL, low)
+            self._status(chunks=len(self.tracker.chunks), bytes_on_disk=self.tracker.bytes_on_disk)
+        return count
+
+    async def report_chunk(self, chunk: Chunk) -> Interval | None:
+        """Report one finished chunk for every requested kind; None if none could be read."""
+        reports: dict[EventKind, Report] = {}
+        for kind in self.kinds:
+            argv = perf_argv.report_argv(
+                chunk.path, kind, vcpu=self.vcpu, version=self.version, perf=self.perf
+            )
+            code, out, err = await run_collect(argv)
+            text = err + out
+            if code != 0:
+                last = text.strip().splitlines()[-1] if text.strip() else "no output"
+                self.message = f"perf could not report {chunk.name} ({kind}): {last}"
+                continue
+            try:
+                reports[kind] = parse_chunk_report(text, kind, source=str(chunk.path))
+            except ReportParseError as e:
+                self.message = f"unreadable report of {chunk.name}: {e}"
+        if not reports:
+            return None
+        await self._probe_silent_host(chunk, reports.get(EventKind.VMEXIT))
+        return Interval(chunk.index, chunk.start, chunk.end, reports)
+
+    async def _probe_silent_host(self, chunk: Chunk, report: Report | None) -> None:
+        """Say plainly when perf records KVM events but the host never reports an exit."""
+        if report is None or self._exits_seen:
+            return
+        if report.sample_count > 0:
+            self._exits_seen = True
+            if self.message and self.message.startswith("perf recorded"):
+                self.message = None
+            return
+        if self._silent_probes >= _SILENT_PROBES:
+            return
+        self._silent_probes += 1
+        code, out, err = await run_collect(perf_argv.stats_argv(chunk.path, perf=self.perf))
+        samples = perf_argv.parse_sample_count(out + err) if code == 0 else None
+        if samples:
+            self.message = NO_VM_EXITS.format(samples=samples)
+            self._silent_probes = _SILENT_PROBES  # answered: no more probes
+
+    async def _finalize(self, reason: EndReason, detail: str, code: int | None) -> None:
+        pinning_end = await asyncio.to_thread(pinning_now, self.vm)
+        try:
+            self._finalize_files(reason, detail, pinning_end)
+        except OSError as e:
+            detail = f"{detail}; manifest.json not written: {e}"
+        self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
+        if reason is not EndReason.STOPPED:
+            self.message = detail
+        chunks = len(self.tracker.chunks) if self.tracker else 0
+        self._status(chunks=chunks, bytes_on_disk=self.tracker.bytes_on_disk if self.tracker else 0)
+        self._emit(
+            RecordingEnded(
+                reason=str(reason), ok=reason.ok, folder=str(self.out_dir), detail=detail
+            )
+        )
+
+    def _finalize_files(self, reason: EndReason, detail: str, pinning_end: str | None) -> None:
+        stopped = time.time()
+        try:
+            if self.manifest is not None and self.tracker is not None:
+                m = self.manifest
+                m.stopped = stopped
+                m.pinning_at_end = pinning_end
+                m.end_reason = str(reason)
+                m.end_detail = detail
+                m.ok = reason.ok
+                m.set_chunks(self.tracker.chunks)
+                unfinished = self.tracker.unfinished()
+                m.unfinished_chunk = unfinished.name if unfinished else None
+                write_manifest(self.out_dir, m)
+        finally:
+            self.lock.release()
+        self.info = replace(self.info, stopped=stopped, pinning_at_end=pinning_end)
+
+
+async def drain_pipe(stream: asyncio.StreamReader | None) -> None:
+    """Read a pipe to EOF so the child never blocks on it."""
+    if stream is None:
+        return
+    while await stream.read(65536):
+        pass

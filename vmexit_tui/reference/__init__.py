@@ -1,0 +1,1 @@
+"""Fixed knowledge: the exit-reason glossary and the seed runs."""
