@@ -95,10 +95,18 @@ def to_table(c: Comparison) -> str:
         for r in [short, *body]
     ]
     lines.insert(2, "  ".join("-" * w for w in widths))
+    lines = [f"Note: {note}" for note in c.notes] + lines
+    lines += ["", numbers.LEGEND]
     lines += ["", "Findings:" if c.findings else "No significant changes."]
     lines += [f"{k}. {f.text}" for k, f in enumerate(c.findings, 1)]
+    if c.differences:
+        lines += ["", _DIFFERENCES + ":"]
+        lines += [f"- {d.text}" for d in c.differences]
     lines += ["", _method(c)]
     return "\n".join(lines) + "\n"
+
+
+_DIFFERENCES = "Differences (count changes of runs of unknown length: descriptive, not tested)"
 
 
 def _owner(header: str, c: Comparison) -> str:
@@ -116,9 +124,9 @@ def _md_escape(text: str) -> str:
 def to_markdown(c: Comparison) -> str:
     """A Markdown table ready for a wiki or a ticket, with the findings under it."""
     header, body = _columns(c, with_rate=_has_rates(c))
-    out = [
-        "## VM-exit comparison: " + " vs ".join(_md_escape(r.label) for r in c.runs),
-        "",
+    out = ["## VM-exit comparison: " + " vs ".join(_md_escape(r.label) for r in c.runs), ""]
+    out += [f"> **Note:** {_md_escape(note)}\n" for note in c.notes]
+    out += [
         "| " + " | ".join(_md_escape(h) for h in header) + " |",
         "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|",
     ]
@@ -128,6 +136,9 @@ def to_markdown(c: Comparison) -> str:
         out += [f"{k}. {_md_escape(f.text)}" for k, f in enumerate(c.findings, 1)]
     else:
         out.append("No significant changes.")
+    if c.differences:
+        out += ["", f"### {_DIFFERENCES}", ""]
+        out += [f"- {_md_escape(d.text)}" for d in c.differences]
     out += [
         "",
         f"_{_method(c)} `{UNKNOWN}` = not known, `{ABSENT}` = no exits of that reason in that "
@@ -176,7 +187,8 @@ def to_csv(c: Comparison) -> str:
 
 
 def to_json_data(c: Comparison) -> dict[str, Any]:
-    """The comparison as plain JSON data: runs, rows, findings and the method."""
+    """The comparison as plain JSON data: runs, rows, findings (tested), differences (count
+    changes of runs of unknown length, not tested), the runs with no exits, and the method."""
     refs = references(len(c.runs), c.pairs)
     return {
         "runs": [
@@ -207,6 +219,9 @@ def to_json_data(c: Comparison) -> dict[str, Any]:
             for row in c.rows
         ],
         "findings": [f.to_json() for f in c.findings],
+        "differences": [d.to_json() for d in c.differences],
+        "empty_runs": list(c.empty_runs),
+        "notes": list(c.notes),
     }
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRow, RunCell
-from vmexit_tui.analysis.findings import METRICS, Finding
+from vmexit_tui.analysis.findings import METRICS, Finding, find_differences
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo, SeriesPoint
 from vmexit_tui.host.paths import home_folder, private_folder
@@ -506,6 +506,7 @@ def load_comparison(path: Path | str) -> Comparison:
             pairs=pairs,  # type: ignore[arg-type]
             alpha=_get(doc, "alpha", float, "the top level"),
             tests=_get(doc, "tests", int, "the top level"),
+            differences=find_differences(runs, pairs),  # descriptive: derived, not saved
         )
     except _Bad as exc:
         raise SnapshotError(path, str(exc)) from None
