@@ -152,7 +152,8 @@ def test_counts_are_not_tested_without_both_durations():
         c = compare(runs)
         assert c.findings == ()  # the shares are equal; the counts are not tested
         assert [(d.reason, d.baseline_value, d.value) for d in c.differences] == [
-            ("X", 1000, 3000), ("Y", 1000, 3000)
+            ("X", 1000, 3000),
+            ("Y", 1000, 3000),
         ]
     timed = compare([ComparedRun("a", a, duration_s=10.0), ComparedRun("b", b, duration_s=10.0)])
     assert {f.metric for f in timed.findings} == {"rate"} and timed.differences == ()
