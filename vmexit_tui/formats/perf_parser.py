@@ -544,6 +544,25 @@ def independent_reports(parsed: Sequence[ParsedReport]) -> list[ParsedReport]:
     return out
 
 
+def separate_reports(
+    text: str, *, source: str = "<input>", kind: EventKind | None = None
+) -> list[Report]:
+    """The separate reports of one event kind in `text` (live intervals merged into one run).
+
+    `kind` defaults to the first kind in the input; when the input holds no report of `kind`
+    but only one kind, that kind is used.
+    """
+    parsed = parse_text(text, source=source).reports
+    kinds = list(dict.fromkeys(p.report.event for p in parsed))
+    if kind not in kinds:
+        if kind is not None and len(kinds) > 1:
+            raise ReportParseError(
+                source, 1, f"a {kind.value} report", "only " + ", ".join(kinds) + " reports"
+            )
+        kind = kinds[0]
+    return [p.report for p in independent_reports([p for p in parsed if p.report.event == kind])]
+
+
 def parse_report(text: str, *, source: str = "<input>") -> Report:
     """The single report in `text`; several blocks of one kind (live output) are merged.
 
