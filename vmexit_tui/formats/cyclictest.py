@@ -116,6 +116,7 @@ class ThreadSummary:
             "avg_us": self.avg_us,
             "max_us": self.max_us,
             "histogram": {str(k): v for k, v in sorted(self.histogram.items())},
+            "overflows": self.overflows,
         }
 
     @classmethod
@@ -129,6 +130,7 @@ class ThreadSummary:
             avg_us=data.get("avg_us"),
             max_us=data.get("max_us"),
             histogram={int(k): int(v) for k, v in (data.get("histogram") or {}).items()},
+            overflows=data.get("overflows"),
         )
 
 
