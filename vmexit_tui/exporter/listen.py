@@ -100,6 +100,8 @@ def serve_registry(
             raise ListenError(f"cannot listen on {where}: the port is already in use") from None
         if exc.errno == errno.EADDRNOTAVAIL:
             raise ListenError(f"cannot listen on {where}: no such address on this host") from None
+        if tls is not None:  # prometheus_client reports unreadable cert/key files as OSError
+            raise ListenError(f"cannot serve TLS on {where}: {exc}") from None
         raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
     except Exception as exc:  # a bad certificate or key file
         raise ListenError(f"cannot serve TLS on {addr.host}:{addr.port}: {exc}") from None
