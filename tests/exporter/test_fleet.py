@@ -81,6 +81,7 @@ def test_rates_top_reason_and_an_unreachable_host_kept():
     }
     tracker = FleetTracker(texts)
     clock = iter([100.0, 100.0, 100.0, 102.0, 102.0, 102.0])
+    texts = dict(texts)
 
     def fetcher(url):
         item = texts[url].pop(0)
