@@ -115,3 +115,17 @@ def test_a_host_never_reached_is_a_row_of_its_own():
     tracker.record("http://gone:1/metrics", HostError("unreachable: refused"), 1.0)
     (row,) = tracker.view(1.0).rows
     assert row.vm is None and row.error == "unreachable: refused"
+
+
+def test_rate_spans_the_window_not_just_the_last_poll():
+    url = "http://a:1/metrics"
+    tracker = FleetTracker([url], window_s=10.0)
+    # ticks of an exporter: 0 exits at t=0, 100 at t=1, still 100 at t=2 (no tick between)
+    for t, n in ((0.0, 1), (1.0, 100), (2.0, 100)):
+        tracker.record(url, parse_metrics(exposition({"HLT": n})), t)
+    (row,) = tracker.view(2.0).rows
+    assert row.exits_per_s == pytest.approx((100 - 1) / 2.0)  # not 0 from the last two polls
+    for t in (11.5, 12.0):
+        tracker.record(url, parse_metrics(exposition({"HLT": 200})), t)
+    (row,) = tracker.view(12.0).rows
+    assert row.exits_per_s == pytest.approx((200 - 100) / (12.0 - 2.0))  # old samples dropped

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -194,19 +195,37 @@ class FleetView:
 @dataclass(slots=True)
 class _HostState:
     url: str
-    last: HostSample | None = None
-    last_t: float | None = None
-    prev: HostSample | None = None
-    prev_t: float | None = None
+    history: deque[tuple[float, HostSample]] = field(default_factory=deque)
     error: str | None = None
-    mode: str | None = None
+
+    @property
+    def last(self) -> HostSample | None:
+        return self.history[-1][1] if self.history else None
+
+    @property
+    def last_t(self) -> float | None:
+        return self.history[-1][0] if self.history else None
+
+    @property
+    def prev(self) -> HostSample | None:
+        return self.history[0][1] if len(self.history) > 1 else None
+
+    @property
+    def prev_t(self) -> float | None:
+        return self.history[0][0] if len(self.history) > 1 else None
 
 
 class FleetTracker:
-    """The last two samples of each host, and the rows made from them."""
+    """Each host's samples of the last `window_s` seconds, and the rows made from them.
 
-    def __init__(self, urls: Iterable[str]) -> None:
+    A rate is taken between the newest sample and the oldest one still in the window:
+    exporters count in ticks, and a window of several ticks keeps the rate from jumping
+    with how many ticks fell between two polls.
+    """
+
+    def __init__(self, urls: Iterable[str], window_s: float = 10.0) -> None:
         self.hosts = {u: _HostState(u) for u in urls}
+        self.window_s = window_s
 
     def record(self, url: str, sample: HostSample | HostError, at: float) -> None:
         """One poll's outcome for one host."""
@@ -214,8 +233,10 @@ class FleetTracker:
         if isinstance(sample, HostError):
             state.error = str(sample)
             return
-        state.prev, state.prev_t = state.last, state.last_t
-        state.last, state.last_t, state.error, state.mode = sample, at, None, sample.mode
+        state.error = None
+        state.history.append((at, sample))
+        while len(state.history) > 2 and state.history[1][0] <= at - self.window_s:
+            state.history.popleft()
 
     def poll(self, fetcher=fetch, clock=time.time) -> FleetView:
         """Read every host once, side by side (a slow host delays no other), and return the view."""

@@ -77,7 +77,7 @@ class FleetTable(DataTable):
             cells = [self._cell(col, row) for col in COLUMNS]
             if key in self.rows:
                 for col, cell in zip(COLUMNS, cells, strict=True):
-                    self.update_cell(key, col.key, cell)
+                    self.update_cell(key, col.key, cell, update_width=True)
             else:
                 self.add_row(*cells, key=key)
         self.resort()
