@@ -27,9 +27,16 @@ def _command_modules() -> list[ModuleType]:
     return sorted(found, key=lambda m: m.NAME)
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A bad option is one line on stderr (`--duration: must be 0 or more, got -5`), no usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser: TUI options at the top, one sub-parser per command."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="vmexit-tui",
         description="Why do your KVM guests leave guest mode? Live VM-exit statistics "
         "from perf kvm stat. Without a subcommand it opens the terminal UI.",
