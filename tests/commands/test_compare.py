@@ -126,3 +126,17 @@ def test_no_width_limit_when_not_a_terminal_and_width_option():
     assert max(map(len, p.stdout.splitlines())) <= 100
     bad = cli(*FOUR, "--width", "-1")
     assert bad.returncode == 2 and "--width: expected 0 (no limit) or more" in bad.stderr
+
+
+def test_one_file_holding_two_reports_compares_them_with_each_other(tmp_path):
+    path = Path(__file__).parents[1] / "fixtures" / "pasted" / "before_after.txt"
+    p = cli(str(path), "--format", "json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert [r["label"] for r in data["runs"]] == ["before_after[1]", "before_after[2]"]
+    assert [r["total_samples"] for r in data["runs"]] == [2114, 1323]
+    blob = tmp_path / "perf.data"
+    blob.write_bytes(b"PERFILE2\x00" * 100)
+    bad = cli(str(blob), "gp-gp-raw")
+    assert bad.returncode == 2
+    assert f"{blob}: binary file, not a perf kvm stat report" in bad.stderr

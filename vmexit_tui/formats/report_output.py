@@ -105,6 +105,8 @@ def _pct(value: float | None) -> str:
 
 
 def scope_text(report: Report) -> str:
+    if not report.scope.known:
+        return "scope not in the input"
     who = "all VMs" if report.scope.all_vms else "pid " + ",".join(map(str, report.scope.pids))
     vcpu = "all vCPUs" if report.scope.vcpu is None else f"vCPU {report.scope.vcpu}"
     return f"{who}, {vcpu}"
