@@ -64,7 +64,7 @@ def test_saved_message_puts_the_path_on_lines_that_fit_the_toast():
         "Saved run snapshot",
         "2026-11-26T21-44-03-simulated-gp-rt-",
         "bind.json",
-        "in …/share/vmexit-tui/snapshots/",
+        "in …/data/share/vmexit-tui/snapshots/",
     ]
     assert all(len(line) <= width for line in lines)
     wide = fmt.saved_message("run", path, 200).splitlines()
