@@ -85,7 +85,7 @@ async def test_space_stops_then_starts_a_new_recording(tmp_path, gate):
         await pilot.press("space")
         await wait_for(pilot, lambda: app.current is not first)
         await feed(pilot, app, gate, 1)
-        assert app.current.running and len(app.recordings) == 2
+        assert app.current.running and len(app.sessions) == 2
 
 
 async def test_enter_on_the_vm_list_records_that_vm(tmp_path, gate):
@@ -161,15 +161,15 @@ async def test_event_key_switches_vmexit_mmio_ioport(tmp_path, gate):
         await feed(pilot, app, gate, 3)
         table = app.query_one(ExitTable)
         await pilot.press("e")
-        assert app.kind is EventKind.MMIO
+        assert app.live.kind is EventKind.MMIO
         assert all(key.startswith("0x") and key[-2:] in (":W", ":R") for key in order(table))
         await pilot.press("e")
-        assert app.kind is EventKind.IOPORT
+        assert app.live.kind is EventKind.IOPORT
         assert any(key.endswith(":POUT") for key in order(table))
         await feed(pilot, app, gate, 1)
         assert set(order(table)) == set(app.current.acc.total(EventKind.IOPORT).reasons)
         await pilot.press("e")
-        assert app.kind is EventKind.VMEXIT and "HLT" in order(table)
+        assert app.live.kind is EventKind.VMEXIT and "HLT" in order(table)
 
 
 async def test_trend_key_switches_rate_and_mean(tmp_path, gate):
@@ -259,8 +259,8 @@ async def test_enter_opens_the_detail_of_a_reason(tmp_path, gate):
         screen = app.screen
         assert isinstance(screen, DetailScreen)
         assert screen.reason == reason
-        assert plain(screen.query_one("#detail-meaning", Static)) == glossary.explain(reason)
-        stats_line = plain(screen.query_one("#detail-stats", Static))
+        assert plain(screen.query_one(".detail-meaning", Static)) == glossary.explain(reason)
+        stats_line = plain(screen.query_one(".detail-stats", Static))
         for word in ("min", "mean", "max"):
             assert word in stats_line
         await pilot.press("escape")
@@ -289,15 +289,15 @@ async def test_compare_pane_keys(tmp_path, gate):
     app = make_app(tmp_path, gate)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
-        comparison = app.comparison
+        comparison = app.compare_pane.comparison
         assert [r.label for r in comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
         assert comparison.findings
         table = app.query_one("#compare-table", DataTable)
         assert table.row_count == len(comparison.rows)
         await pilot.press("b")
-        assert app.comparison.baseline == 1
+        assert app.compare_pane.comparison.baseline == 1
         await pilot.press("x")
-        assert app.comparison is None and len(app.compare_runs) == 1
+        assert app.compare_pane.comparison is None and len(app.compare.runs) == 1
         await pilot.press("o")
         picker = app.screen
         assert isinstance(picker, RunPicker)
@@ -310,8 +310,8 @@ async def test_compare_pane_keys(tmp_path, gate):
             if options.get_option_at_index(i).id == keys[target]
         )  # fmt: skip
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.comparison is not None)
-        assert [r.label for r in app.comparison.runs] == ["gp-rt-raw", "gp-gp-raw"]
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-gp-raw"]
 
 
 async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path, gate):
@@ -320,13 +320,14 @@ async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path,
         await feed(pilot, app, gate, 1)
         await pilot.press("3", "o")
         await pilot.press("enter")  # the first entry: this recording
-        await wait_for(pilot, lambda: app.comparison and len(app.comparison.runs) == 3)
-        live = app.comparison.runs[2]
+        pane = app.compare_pane
+        await wait_for(pilot, lambda: pane.comparison and len(pane.comparison.runs) == 3)
+        live = app.compare_pane.comparison.runs[2]
         assert live.label == "simulated-gp-rt-bind bind"
         before = live.report.sample_count
         await feed(pilot, app, gate, 2)
-        await wait_for(pilot, lambda: app.comparison.runs[2].report.sample_count > before)
-        assert app.comparison.runs[2].report == app.current.acc.total(EventKind.VMEXIT)
+        await wait_for(pilot, lambda: pane.comparison.runs[2].report.sample_count > before)
+        assert app.compare_pane.comparison.runs[2].report == app.current.acc.total(EventKind.VMEXIT)
 
 
 async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
@@ -343,7 +344,7 @@ async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
         await pilot.press("3", "w")
         await wait_for(pilot, lambda: len(list(tmp_path.glob("comparison-*.json"))) == 1)
         await pilot.press("x", "x")
-        assert app.comparison is None
+        assert app.compare_pane.comparison is None
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
         picker = app.screen
@@ -354,8 +355,8 @@ async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
             if options.get_option_at_index(i).id == snap.key
         )  # fmt: skip
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.comparison is not None)
-        assert [r.label for r in app.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
         assert "loaded snapshot" in plain(app.query_one("#compare-header", Static))
 
 
@@ -436,3 +437,52 @@ async def test_no_color_keeps_changes_readable(tmp_path, gate, monkeypatch):
         table = app.query_one("#compare-table", DataTable)
         cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
         assert any(c.startswith(("▲", "▼")) for c in cells)  # arrows, not only colour
+
+
+def footer_labels(app: VmExitApp) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [str(k.description) for k in app.screen.query(FooterKey)]
+
+
+async def test_footer_says_what_space_does_now(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 1)
+        await pilot.pause()
+        labels = footer_labels(app)
+        assert "Stop" in labels and "Record" not in labels
+        first = app.current
+        await pilot.press("space")
+        await wait_for(pilot, lambda: first.ended is not None)
+        await pilot.pause()
+        labels = footer_labels(app)
+        assert "Record" in labels and "Stop" not in labels
+        assert first.ended.reason.value == "stopped"
+
+
+async def test_the_detail_screen_follows_the_recording_and_global_keys_work_there(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        reason = screen.reason
+        before = screen.view.stat.samples
+        stats = plain(screen.query_one(".detail-stats", Static))
+        await feed(pilot, app, gate, 2)
+        assert screen.view.stat.samples > before  # live, not frozen at opening
+        assert plain(screen.query_one(".detail-stats", Static)) != stats
+        assert "Quit" in footer_labels(app)
+        await pilot.press("t")  # a global key, handled while the detail is shown
+        assert app.live.trend_of_mean and isinstance(app.screen, DetailScreen)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: len(list(tmp_path.glob("run-*.json"))) == 1)
+        await pilot.press("3")  # a tab key leaves the detail for that tab
+        assert not isinstance(app.screen, DetailScreen) and app.tab == "compare"
+        await pilot.press("2", "enter")
+        assert isinstance(app.screen, DetailScreen) and app.screen.reason == reason
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0 and app.current.ended is not None

@@ -23,7 +23,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -42,6 +41,7 @@ from vmexit_tui.recording.perf_chunks import (
     write_manifest,
 )
 from vmexit_tui.recording.protocol import (
+    EndReason,
     RecorderEvent,
     RecordingEnded,
     RecordingState,
@@ -56,22 +56,6 @@ NO_VM_EXITS = (
     "exit tables stay empty"
 )
 _SILENT_PROBES = 10  # chunks probed with `perf report --stats` before giving up on the question
-
-
-class EndReason(StrEnum):
-    """Why a recording ended (`RecordingEnded.reason`, manifest `end_reason`)."""
-
-    STOPPED = "stopped"
-    VM_EXITED = "vm-exited"
-    DISK_FULL = "disk-full"
-    PERF_FAILED = "perf-failed"
-    ALREADY_RECORDING = "already-recording"
-    NOT_STARTED = "could-not-start"
-
-    @property
-    def ok(self) -> bool:
-        """Ended as asked or by circumstance, with its data intact."""
-        return self in (EndReason.STOPPED, EndReason.VM_EXITED, EndReason.DISK_FULL)
 
 
 class CouldNotStart(RuntimeError):
@@ -214,7 +198,7 @@ class RecorderBase:
         self.state = RecordingState.FAILED
         self.message = str(error)
         self._status()
-        self._emit(RecordingEnded(reason=str(reason), ok=False, detail=str(error)))
+        self._emit(RecordingEnded(reason, detail=str(error)))
 
     # ---- supervising perf: the loop both sources share, with hooks -----------------------
 
@@ -539,9 +523,7 @@ class PerfRecorder(RecorderBase):
         chunks = len(self.tracker.chunks) if self.tracker else 0
         self._status(chunks=chunks, bytes_on_disk=self.tracker.bytes_on_disk if self.tracker else 0)
         self._emit(
-            RecordingEnded(
-                reason=str(reason), ok=reason.ok, folder=str(self.out_dir), detail=detail
-            )
+            RecordingEnded(reason, detail=detail, folder=str(self.out_dir))
         )
 
     def _finalize_files(self, reason: EndReason, detail: str, pinning_end: str | None) -> None:

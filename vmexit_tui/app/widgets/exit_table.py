@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -65,6 +66,22 @@ class ExitTable(BatchedTable):
     new rows are added, vanished ones removed, then one sort; the cursor stays on its reason.
     """
 
+    class ReasonHighlighted(Message):
+        """The cursor moved to another reason."""
+
+        def __init__(self, reason: str | None) -> None:
+            super().__init__()
+            self.reason = reason
+
+    class ReasonSelected(Message):
+        """Enter (or a click) on a reason."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    empty_note: str | None = None
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
         self.sort_column = "samples"
@@ -103,8 +120,30 @@ class ExitTable(BatchedTable):
             return None
         return key.value
 
-    def show(self, acc: RunAccumulator, kind: EventKind) -> None:
+    @property
+    def sort_title(self) -> str:
+        return next(c.title for c in COLUMNS if c.key == self.sort_column)
+
+    def clear_rows(self) -> None:
+        self.clear()
+        self._shown.clear()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.ReasonHighlighted(event.row_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.ReasonSelected(event.row_key.value))
+
+    def show(
+        self, acc: RunAccumulator, kind: EventKind, *, trend_of_mean: bool | None = None
+    ) -> None:
         """Apply the accumulator's totals for `kind`: in-place updates, then one sort."""
+        if trend_of_mean is not None and trend_of_mean != self.trend_of_mean:
+            self.trend_of_mean = trend_of_mean
+            self._shown.clear()  # every trend cell changes
         with self.batch():
             self._apply(acc, kind)
 
