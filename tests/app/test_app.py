@@ -299,8 +299,8 @@ async def test_compare_pane_keys(tmp_path, gate):
         await pilot.press("x")
         assert app.compare_pane.comparison is None and len(app.compare.runs) == 1
         await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
         picker = app.screen
-        assert isinstance(picker, RunPicker)
         keys = [e.key for e in picker.entries]
         assert "live" in keys and "builtin:gp-gp-raw" in keys
         target = keys.index("builtin:gp-gp-raw")
@@ -319,6 +319,7 @@ async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path,
     async with app.run_test(size=SIZE) as pilot:
         await feed(pilot, app, gate, 1)
         await pilot.press("3", "o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
         await pilot.press("enter")  # the first entry: this recording
         pane = app.compare_pane
         await wait_for(pilot, lambda: pane.comparison and len(pane.comparison.runs) == 3)
