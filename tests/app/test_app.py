@@ -31,12 +31,14 @@ from vmexit_tui.reference import glossary
 SIZE = (80, 24)
 
 
-def order(table: DataTable) -> list[str]:
+def order(table: ExitTable | DataTable) -> list[str]:
+    if isinstance(table, ExitTable):
+        return table.ordered_reasons
     return [row.key.value for row in table.ordered_rows]
 
 
 def column_values(table: ExitTable, column: str) -> list:
-    return [table.get_cell(key, column).value for key in order(table)]
+    return [table.value(key, column) for key in order(table)]
 
 
 def assert_sorted(table: ExitTable) -> None:
@@ -64,7 +66,7 @@ async def test_demo_opens_with_a_simulated_recording_streaming(tmp_path, gate):
         table = app.query_one(ExitTable)
         totals = app.current.acc.total(EventKind.VMEXIT)
         assert set(order(table)) == set(totals.reasons)
-        assert table.get_cell("HLT", "samples").value == totals.row("HLT").samples
+        assert table.value("HLT", "samples") == totals.row("HLT").samples
         assert_sorted(table)
         status = plain(app.query_one("#status", Static))
         assert "recording" in status and "simulated-gp-rt-bind" in status
@@ -215,11 +217,7 @@ async def test_clicking_a_header_sorts_by_that_column(tmp_path, gate):
     async with app.run_test(size=SIZE) as pilot:
         await feed(pilot, app, gate, 2)
         table = app.query_one(ExitTable)
-        x = 0
-        for key, column in table.columns.items():
-            if key.value == "mean":
-                break
-            x += column.get_render_width(table)
+        x = table.column_x("mean")
         await pilot.click(ExitTable, offset=(x + 2, 0))
         assert table.sort_column == "mean" and table.descending
         assert_sorted(table)
@@ -247,7 +245,7 @@ async def test_sorting_and_scrolling_while_data_arrives(tmp_path, gate):
         assert table.scroll_y >= 0 and table.cursor_row == order(table).index(before)
         totals = app.current.acc.total()
         for reason in ("REASON_00", "HLT"):
-            assert table.get_cell(reason, "samples").value == totals.row(reason).samples
+            assert table.value(reason, "samples") == totals.row(reason).samples
 
 
 async def test_enter_opens_the_detail_of_a_reason(tmp_path, gate):

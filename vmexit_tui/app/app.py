@@ -44,7 +44,7 @@ from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen
 from vmexit_tui.app.shutdown import CleanExit
 from vmexit_tui.app.snapshot_io import SnapshotIO
-from vmexit_tui.app.widgets.compare_pane import ComparePane
+from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
 from vmexit_tui.app.widgets.status_line import StatusLine
@@ -65,6 +65,7 @@ class VmExitApp(CompareRuns, CleanExit):
     TITLE = "vmexit-tui"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = list(bindings.bindings())
+    compare_refresh_s = COMPARE_REFRESH_S  # the compare pane redraws at most this often
 
     def __init__(self, sources: AppSources) -> None:
         super().__init__()
@@ -92,6 +93,7 @@ class VmExitApp(CompareRuns, CleanExit):
         self.tabs = self.query_one("#tabs", TabbedContent)
         self.live = self.query_one(LiveView)
         self.compare_pane = self.query_one(ComparePane)
+        self.compare_pane.refresh_s = self.compare_refresh_s
         self.status_line = self.query_one(StatusLine)
         self.vm_list = self.query_one(VmList)
         self.install_signal_handlers()

@@ -105,7 +105,7 @@ def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
             parts.append(f"{kind} -")
             continue
         n = report.sample_count
-        rate = n / interval.duration if interval.duration > 0 else 0.0
+        rate = interval.rate(kind) or 0.0
         text = f"{kind} {n} ({rate:.0f}/s)"
         top = sorted(report.rows, key=lambda r: r.samples, reverse=True)[:TOP_REASONS]
         if top and n:

@@ -314,7 +314,6 @@ class DemoRecorder:
                 break  # stopped mid-tick: drop the stub rather than report a skewed rate
             interval = simulate_interval(self._rng, self._profiles, index, last, now)
             index += 1
-            exits = interval.reports[EventKind.VMEXIT].sample_count
             total += sum(r.sample_count for r in interval.reports.values())
             last = now
             yield interval
@@ -323,7 +322,7 @@ class DemoRecorder:
                 elapsed=now - started,
                 chunks=index,
                 bytes_on_disk=total * BYTES_PER_EVENT,
-                exits_per_second=exits / interval.duration if interval.duration else None,
+                exits_per_second=interval.rate(EventKind.VMEXIT),
             )
         yield RecordingStatus(
             RecordingState.STOPPED,

@@ -177,9 +177,9 @@ class RecorderBase:
         )
 
     def _note_rate(self, interval: Interval) -> None:
-        report = interval.reports.get(EventKind.VMEXIT)
-        if report is not None and interval.duration > 0:
-            self._last_rate = report.sample_count / interval.duration
+        rate = interval.rate(EventKind.VMEXIT)
+        if rate is not None and EventKind.VMEXIT in interval.reports:
+            self._last_rate = rate
 
     def _vm_gone(self) -> bool:
         return not is_alive(self.vm.pid, self.vm.started)

@@ -9,14 +9,13 @@ from textual.app import ComposeResult
 from textual.cache import LRUCache
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from vmexit_tui.analysis.compare_session import CompareSession
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, RunCell
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
 from vmexit_tui.app.throttle import Throttle
-from vmexit_tui.app.widgets.batched_table import BatchedTable
 
 COMPARE_REFRESH_S = 1.0
 WIDE = 160  # from this width the findings stand beside the table
@@ -95,7 +94,7 @@ class ComparePane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
         with Horizontal(id="compare-main"):
-            yield BatchedTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="compare-findings-box", can_focus=True):
                 yield Static(id="compare-findings")
 
@@ -144,11 +143,9 @@ class ComparePane(Vertical):
         """Show a comparison (at most four runs); cells are updated in place while the runs
         and reasons stay the same, so a growing live run re-renders only what changed."""
         self.comparison = comparison
-        table = self.query_one("#compare-table", BatchedTable)
-        with table.batch():
-            self._show(comparison, note, table)
+        self._show(comparison, note, self.query_one("#compare-table", DataTable))
 
-    def _show(self, comparison: Comparison | None, note: str, table: BatchedTable) -> None:
+    def _show(self, comparison: Comparison | None, note: str, table: DataTable) -> None:
         header = self.query_one("#compare-header", Static)
         cursor_reason = None
         if table.row_count:
@@ -230,11 +227,15 @@ class ComparePane(Vertical):
             rows[row.reason] = cells
         return rows
 
-    def _update_in_place(self, table: BatchedTable, rows: dict[str, list[Text]]) -> None:
+    def _update_in_place(self, table: DataTable, rows: dict[str, list[Text]]) -> None:
         """Same columns and reasons: replace only the cells whose text or style changed,
         then restore the comparison's row order."""
         keys = [key for key, _ in self._columns]
-        table.set_changed(rows, keys, _same_text)
+        for reason, cells in rows.items():
+            shown = table.get_row(reason)
+            for key, old, new in zip(keys, shown, cells, strict=True):
+                if old is not new and not _same_text(old, new):
+                    table.update_cell(reason, key, new, update_width=True)
         order = {reason: i for i, reason in enumerate(rows)}
         if [r.key.value for r in table.ordered_rows] != list(order):
             table.sort("reason", key=lambda text: order[text.plain])
