@@ -44,10 +44,10 @@ def test_adding_again_moves_a_run_to_the_end_and_a_full_pane_replaces_the_last()
     assert session.full and len(session.runs) == MAX_RUNS
     refs = _refs()
     session.add(BuiltinRun("gp-rt-raw"), builtin_run("gp-rt-raw", refs["gp-rt-raw"]))
-    assert session.keys() == [BuiltinRun(n) for n in (*names[1:], "gp-rt-raw")]
+    assert session.run_keys() == [BuiltinRun(n) for n in (*names[1:], "gp-rt-raw")]
     session.add(RecordedRun(0), builtin_run("x", refs["gp-rt-raw"]))
-    assert len(session.runs) == MAX_RUNS and session.keys()[-1] == RecordedRun(0)
-    assert BuiltinRun("gp-rt-raw") not in session.keys()
+    assert len(session.runs) == MAX_RUNS and session.run_keys()[-1] == RecordedRun(0)
+    assert BuiltinRun("gp-rt-raw") not in session.run_keys()
 
 
 def test_the_live_run_uses_the_figures_handed_in_and_freezes_at_its_end():
@@ -59,7 +59,7 @@ def test_the_live_run_uses_the_figures_handed_in_and_freezes_at_its_end():
     live = builtin_run("now", refs["gp-gp-raw"])
     assert [r.label for r in session.recompute(live).comparison.runs] == ["gp-rt-raw", "now"]
     session.freeze_live(RecordedRun(3), live)
-    assert not session.has_live and session.keys()[-1] == RecordedRun(3)
+    assert not session.has_live and session.run_keys()[-1] == RecordedRun(3)
     assert session.recompute().comparison is not None
 
 
@@ -71,12 +71,12 @@ def test_baseline_cycles_and_a_loaded_comparison_is_shown_as_saved():
     session.show_loaded(comparison)
     result = session.recompute()
     assert result.comparison is comparison and result.note == "loaded snapshot"
-    assert session.keys() == [LoadedRun("gp-rt-raw"), LoadedRun("gp-rt-bind")]
+    assert session.run_keys() == [LoadedRun("gp-rt-raw"), LoadedRun("gp-rt-bind")]
     refs = _refs()
     session.add(BuiltinRun("gp-gp-raw"), builtin_run("gp-gp-raw", refs["gp-gp-raw"]))
-    assert session.loaded is None and session.keys() == [BuiltinRun("gp-gp-raw")]
+    assert session.loaded is None and session.run_keys() == [BuiltinRun("gp-gp-raw")]
 
 
 def test_keys_are_values():
     assert SnapshotRun("run", Path("/a")) == SnapshotRun("run", Path("/a"))
-    assert RecordedRun(1) != RecordedRun(2) and LIVE != BuiltinRun("live")
+    assert RecordedRun(1) != RecordedRun(2) and BuiltinRun("live") != LIVE

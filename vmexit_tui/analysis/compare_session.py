@@ -97,7 +97,7 @@ class CompareSession:
     def has_live(self) -> bool:
         return any(key == LIVE for key, _ in self.runs)
 
-    def keys(self) -> list[RunKey]:
+    def run_keys(self) -> list[RunKey]:
         return [key for key, _ in self.runs]
 
     def set(self, runs: list[tuple[RunKey, ComparedRun | None]], baseline: int = 0) -> None:
