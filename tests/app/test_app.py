@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
@@ -485,3 +486,87 @@ async def test_the_detail_screen_follows_the_recording_and_global_keys_work_ther
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0 and app.current.ended is not None
+
+
+async def test_every_finding_is_reachable_at_80x24(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        findings = app.compare_pane.comparison.findings
+        assert len(findings) > 5
+        box = app.query_one("#compare-findings-box")
+        text = plain(app.query_one("#compare-findings", Static))
+        for f in findings:  # all of them, whole: none cut, none left out
+            assert " ".join(f.text.split()) in " ".join(text.split())
+        assert "more findings" not in text and box.size.height >= 3
+        assert box.max_scroll_y > 0  # more than fits: it scrolls
+        await pilot.press("tab")  # from the compare table to the findings
+        assert app.focused is box
+        await pilot.press("end")
+        assert box.scroll_y == box.max_scroll_y
+
+
+async def test_a_big_terminal_puts_the_detail_and_the_findings_beside_the_tables(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await feed(pilot, app, gate, 3)
+        table = app.query_one(ExitTable)
+        detail = app.query_one("#live-detail")
+        assert detail.display and detail.region.width > 40
+        assert detail.region.x >= table.region.right - 1
+        assert table.region.height > 30  # the table has the height, not a stretched chart
+        assert not app.query_one("#series-plot").display
+        assert len(table.text(table.selected_reason, "trend")) > 8  # more trend points
+        assert table.selected_reason in plain(detail.query_one(".detail-title", Static))
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        await pilot.pause()
+        compare_table = app.query_one("#compare-table")
+        box = app.query_one("#compare-findings-box")
+        assert box.region.x >= compare_table.region.right - 1 and box.region.width > 60
+    async with make_app(tmp_path, Gate()).run_test(size=(80, 24)) as pilot:
+        assert not pilot.app.query_one("#live-detail").display
+
+
+class _SilentRecorder:
+    """Replays what perf delivers when it recorded nothing: intervals with empty reports."""
+
+    def __init__(self, vm) -> None:
+        from vmexit_tui.analysis.running import RunInfo
+
+        self.info = RunInfo(label=vm.name, vm_name=vm.name)
+        self._stop = asyncio.Event()
+
+    async def events(self):
+        from vmexit_tui.analysis.model import Report
+        from vmexit_tui.analysis.running import Interval
+        from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingStatus
+
+        for i in range(8):
+            yield Interval(i, float(i), i + 1.0, {EventKind.VMEXIT: Report(EventKind.VMEXIT, ())})
+            yield RecordingStatus(RecordingState.RECORDING, elapsed=i + 1.0, chunks=i + 1)
+        await self._stop.wait()
+        yield RecordingStatus(RecordingState.STOPPED, elapsed=8.0, chunks=8)
+        yield RecordingEnded(EndReason.STOPPED, detail="stopped on request")
+
+    async def stop(self) -> None:
+        self._stop.set()
+
+
+async def test_a_recording_where_perf_recorded_nothing_says_what_happened(tmp_path, gate):
+    sources = demo_sources(tmp_path, clock=lambda: 0.0, autostart="simulated-gp-rt-bind")
+    sources.make_recorder = _SilentRecorder
+    app = VmExitApp(sources)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.current is not None and app.current.acc.intervals == 8)
+        await pilot.pause()
+        table = app.query_one(ExitTable)
+        status = plain(app.query_one("#status", Static))
+        assert "no VM exits recorded yet" in status and "tracefs" in status
+        assert "is the VM idle" in str(table.render_line(1).text)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.current.ended is not None)
+        await pilot.pause()
+        assert "perf recorded no VM exits" in plain(app.query_one("#status", Static))
+        assert "perf recorded no VM exits" in str(table.render_line(1).text)
