@@ -220,7 +220,9 @@ class VmExitApp(CompareRuns, CleanExit):
         if rec is not None:
             self.compare_pane.live_changed(self._compared(rec))
             if isinstance(self.screen, DetailScreen):
-                self.screen.show(self.live.view_of(self.screen.reason))
+                view = self.live.view_of(self.screen.reason)
+                if view is not None:
+                    self.screen.show(view)
         self._update_status()
 
     def on_recording_status_changed(self, message: RecordingStatusChanged) -> None:

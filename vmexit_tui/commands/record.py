@@ -25,6 +25,7 @@ from vmexit_tui.host.paths import new_recording_folder
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
 from vmexit_tui.recording.protocol import (
     EndReason,
+    Recorder,
     RecordingEnded,
     RecordingState,
     RecordingStatus,
@@ -159,6 +160,7 @@ async def _record(args: argparse.Namespace) -> int:
         return 1
 
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
+    recorder: Recorder
     if args.live:
         from vmexit_tui.recording.perf_live import PerfLiveRecorder
 

@@ -59,13 +59,13 @@ class FleetVmScreen(Screen[None]):
         title.update(_title(row))
         table = self.query_one(DataTable)
         wanted = {r.reason: r for r in row.reasons}
-        for key in [k.value for k in table.rows if k.value not in wanted]:
-            table.remove_row(key)
+        for gone in [k for k in table.rows if k.value not in wanted]:
+            table.remove_row(gone)
         for reason, r in wanted.items():
             cells = [
                 _cell(reason, reason, left=True),
                 _cell(fmt.rate(r.rate), r.rate),
-                _cell(fmt.UNKNOWN if r.share is None else fmt.pct(100 * r.share, 1), r.share),
+                _cell(fmt.UNKNOWN if r.share is None else fmt.pct(100 * r.share), r.share),
                 _cell(fmt.count(int(r.total)), r.total),
                 _cell(
                     fmt.UNKNOWN if r.seconds_per_s is None else f"{1e3 * r.seconds_per_s:.2f} ms",
