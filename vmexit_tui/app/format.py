@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rich.cells import cell_len, set_cell_size
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
 from rich.text import Text
 
@@ -53,7 +53,7 @@ class NumberText(Text):
         pad = " " * (width - size)
         return plain + pad if self.justify == "left" else pad + plain
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         style = console.get_style(self.style) if isinstance(self.style, str) else self.style
         yield Segment(self.line(options.max_width), style)
 

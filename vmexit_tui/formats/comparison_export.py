@@ -42,8 +42,9 @@ def _columns(c: Comparison, *, with_rate: bool) -> tuple[list[str], list[list[st
         if with_rate:
             header.append(f"{run.label} /s")
         header.append(f"{run.label} mean us")
-        if refs[i] is not None:
-            header += [f"Δ share (pp) vs {c.runs[refs[i]].label}", "Δ mean"]
+        ref = refs[i]
+        if ref is not None:
+            header += [f"Δ share (pp) vs {c.runs[ref].label}", "Δ mean"]
     body = []
     for row in c.rows:
         line = [row.reason]

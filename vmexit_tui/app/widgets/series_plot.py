@@ -88,6 +88,7 @@ class AnsiLines:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RichResult:
         if self.lines is None:
+            assert self.fallback is not None
             yield self.fallback
             return
         new_line = Segment.line()
@@ -228,7 +229,7 @@ class SeriesPlot(PlotextPlot):
         return self.is_mounted and self.screen.is_current and self.region.area > 0
 
     def _maybe_draw(self) -> None:
-        if self._data == self._drawn or not self._visible:
+        if self._data is None or self._data == self._drawn or not self._visible:
             return
         same_chart = self._drawn is not None and self._data[::4] == self._drawn[::4]
         wait = self._last_draw + self.min_redraw_s - time.monotonic() if same_chart else 0
