@@ -74,6 +74,7 @@ class SnapshotsListed(Message):
     """The snapshot folder was listed for the run picker: each readable snapshot and its label."""
 
     snapshots: tuple[tuple[SnapshotRun, str], ...]
+    unreadable: tuple[tuple[str, str], ...] = ()  # (file name, why), listed but not pickable
 
 
 @dataclass

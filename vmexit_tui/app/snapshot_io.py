@@ -63,15 +63,17 @@ class SnapshotIO:
 
         def work() -> None:
             found: list[tuple[SnapshotRun, str]] = []
+            unreadable: list[tuple[str, str]] = []
             try:
                 for entry in snapshots.list_snapshots(self.folder):
                     if entry.error is not None or entry.kind is None:
-                        continue  # unreadable: the CLI's `compare` reports why
+                        unreadable.append((entry.path.name, entry.error or "not a snapshot"))
+                        continue
                     label = f"{entry.kind}: {entry.label} ({entry.path.name})"
                     found.append((SnapshotRun(entry.kind, entry.path), label))
             except OSError as exc:
                 self.app.post_message(SnapshotFailed(f"Snapshots not listed: {exc}"))
-            self.app.post_message(SnapshotsListed(tuple(found)))
+            self.app.post_message(SnapshotsListed(tuple(found), tuple(unreadable)))
 
         self.app.run_worker(work, thread=True, group="snapshots", exit_on_error=False)
 
