@@ -106,3 +106,20 @@ async def test_the_compare_pane_lists_differences_and_names_an_empty_run(tmp_pat
     shown = findings_text(c).plain
     assert shown.startswith("⚠ idle has no exits at all")
     assert "No change passes the significance test." in shown
+
+
+async def test_z_toggles_the_rate_axis_between_zero_and_the_data(tmp_path, gate):
+    """Issue 14.5: rates start at zero unless the user asks otherwise (z)."""
+    from vmexit_tui.app.widgets.series_plot import SeriesPlot
+
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, app, gate, 3)
+        await pilot.press("2")
+        plot = app.query_one("#series-plot", SeriesPlot)
+        await wait_for(pilot, lambda: bool(plot.yticks))
+        assert plot.yticks[0] == 0
+        await pilot.press("z")
+        await wait_for(pilot, lambda: plot.yticks[0] > 0)
+        await pilot.press("z")
+        await wait_for(pilot, lambda: plot.yticks[0] == 0)

@@ -47,6 +47,7 @@ from vmexit_tui.app.snapshot_io import SnapshotIO
 from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
+from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.app.widgets.status_line import StatusLine
 from vmexit_tui.app.widgets.vm_list import VmList
 from vmexit_tui.host.discovery import VmInfo
@@ -283,6 +284,11 @@ class VmExitApp(CompareRuns, CleanExit):
 
     def action_toggle_trend(self) -> None:
         self.live.toggle_trend()
+
+    def action_toggle_zero(self) -> None:
+        for screen in self.screen_stack:
+            for plot in screen.query(SeriesPlot):
+                plot.toggle_from_zero()
 
     def action_sort_next(self) -> None:
         self.live.sort_next()

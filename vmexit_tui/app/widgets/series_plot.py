@@ -224,6 +224,12 @@ class SeriesPlot(PlotextPlot):
             self._data = (title, xs, ys, marks, of_mean)
         self._maybe_draw()
 
+    def toggle_from_zero(self) -> None:
+        """Rates from zero (the default) or fitted to the data; redrawn at once."""
+        self.rates_from_zero = not self.rates_from_zero
+        self._drawn = None
+        self._maybe_draw()
+
     @property
     def _visible(self) -> bool:
         return self.is_mounted and self.screen.is_current and self.region.area > 0
