@@ -58,9 +58,10 @@ def wait_first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
     raise AssertionError("no interval line in time")
 
 
-def check_folder(out: Path, reason: str = "stopped") -> None:
+def check_folder(out: Path, reason: str = "stopped", detail: str = "stopped on request") -> None:
     m = read_manifest(out)
     assert m["end_reason"] == reason
+    assert m["end_detail"].startswith(detail), m["end_detail"]
     chunks = sorted(out.glob("perf.data.*"))
     assert chunks and [c["file"] for c in m["chunks"]] == [c.name for c in chunks]
     for chunk in chunks:
@@ -82,7 +83,8 @@ def test_record_for_a_duration(guest, tmp_path, no_new_perf):
     assert report_text.rstrip("\n") in stdout
     (total,) = parse_reports(report_text)
     assert total.scope.pids == (guest.pid,)
-    check_folder(out)
+    check_folder(out, detail="duration reached (2.5 s)")
+    assert "duration reached (2.5 s)" in stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])

@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+from vmexit_tui.commands._arg_types import non_negative_float
 from vmexit_tui.host.discovery import VmInfo, VmScanner, cpu_ranges
 from vmexit_tui.host.preflight import run_checks
 
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument(
         "--interval",
-        type=float,
+        type=non_negative_float,
         default=0.5,
         metavar="SECONDS",
         help="sample CPU%% over this long (default 0.5; 0 skips CPU%%)",

@@ -137,6 +137,10 @@ class RecorderBase:
         """Ask the recording to finish; idempotent. `events()` then drains and ends."""
         self._request_stop()
 
+    async def stop_at_duration(self, seconds: float) -> None:
+        """Stop because the asked duration is over: the manifest says "duration reached"."""
+        self._request_stop(EndReason.STOPPED, f"duration reached ({seconds:g} s)")
+
     def _request_stop(self, reason: EndReason | None = None, detail: str = "") -> None:
         if reason is not None and self._end is None and not self._stop_requested:
             self._end = (reason, detail)
