@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_guest import guest_fixture, needs_qemu
+from tests.qemu_guest import guest_fixture, needs_qemu, qemu_guest
 from vmexit_tui.formats.perf_parser import parse_reports
 from vmexit_tui.recording.perf_argv import report_argv
 from vmexit_tui.recording.perf_chunks import read_manifest
@@ -22,7 +22,7 @@ pytestmark = [*needs_qemu, pytest.mark.perf]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-guest = guest_fixture(smp=2)
+guest = guest_fixture(smp=2, accel="kvm")
 
 
 def record(*args: str) -> subprocess.Popen:
@@ -125,3 +125,14 @@ def test_live_mode(guest, no_new_perf):
     assert proc.returncode == 0, stderr
     assert len([ln for ln in stdout.splitlines() if ln.startswith("#")]) >= 2
     assert "Total Samples:" in stdout
+
+
+def test_an_emulated_guest_is_refused_in_one_line_and_nothing_runs(tmp_path, no_new_perf):
+    with qemu_guest(smp=1, accel="tcg") as tcg:
+        out = tmp_path / "x"
+        with running("--pid", str(tcg.pid), "--out", str(out)) as proc:
+            stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert f"(pid {tcg.pid}) is not a KVM guest" in stderr and "cannot be recorded" in stderr
+    assert not out.exists()

@@ -22,7 +22,7 @@ from vmexit_tui.commands import _arg_types as arg_types
 from vmexit_tui.commands._arg_types import non_negative_int, positive_int
 from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
 from vmexit_tui.host import lifecycle, preflight
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
 from vmexit_tui.recording.protocol import RecordingEnded, RecordingState, RecordingStatus
@@ -158,6 +158,9 @@ async def _record(args: argparse.Namespace) -> int:
         vm = await asyncio.to_thread(VmScanner().find, pid=args.pid, name=args.name)
     except VmNotFound as e:
         io.err(str(e))
+        return 1
+    if not vm.kvm:
+        io.err(not_kvm_reason(vm))
         return 1
 
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
