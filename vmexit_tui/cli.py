@@ -47,6 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the UI on simulated VMs drawn from the built-in reference runs",
     )
+    parser.add_argument(
+        "--fleet",
+        nargs="+",
+        metavar="URL",
+        help="open the fleet view on these `vmexit-tui serve` exporters (HOST:PORT or URL)",
+    )
+    parser.add_argument(
+        "--fleet-file", metavar="FILE", help="the fleet's exporter URLs, one per line"
+    )
+    parser.add_argument(
+        "--fleet-interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how often the fleet view reads the exporters (default 5)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)

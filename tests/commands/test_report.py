@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from vmexit_tui.formats import numbers
 from vmexit_tui.formats.perf_parser import parse_report
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
@@ -23,18 +24,21 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 
 def test_table_shows_the_numbers_perf_printed():
+    """In the one format of `formats.numbers`: µs stay µs, a legend explains the symbols."""
     path = FIXTURES / "vmx_perf61_pid.txt"
     out = run(str(path))
     assert out.returncode == 0, out.stderr
-    lines = {ln.split()[0]: ln.split() for ln in out.stdout.splitlines()[2:-1]}
+    lines = {ln.split()[0]: ln.split() for ln in out.stdout.splitlines()[2:-2]}
     for row in parse_report(path.read_text()).rows:
         cells = lines[row.reason]
         assert cells[1] == str(row.samples)
         assert cells[2] == f"{row.samples_pct:.2f}%"
-        assert cells[5] == f"{row.max_us:.2f}"
-        assert cells[6] == f"{row.mean_us:.2f}"
+        assert cells[5] == numbers.us(row.max_us)
+        assert cells[6] == numbers.us(row.mean_us)
         assert cells[7] == f"±{row.rel_stddev_pct:.2f}%"
-    assert out.stdout.splitlines()[-1] == "total samples 5298, handled time 2406466.35 us"
+    assert "ms" not in out.stdout
+    assert out.stdout.splitlines()[-2] == "total samples 5298, handled time 2.41 s"
+    assert out.stdout.splitlines()[-1] == numbers.LEGEND
 
 
 def test_json_has_the_public_shape_and_round_trips():
@@ -64,7 +68,7 @@ def test_sort_and_csv_and_stdin():
     rows = [ln.split(",") for ln in out.stdout.splitlines()[1:]]
     means = [float(r[6]) for r in rows]
     assert means == sorted(means) and len(rows) == 4
-    by_name = run(str(FIXTURES / "ioport.txt"), "--sort", "name").stdout.splitlines()[2:-1]
+    by_name = run(str(FIXTURES / "ioport.txt"), "--sort", "name").stdout.splitlines()[2:-2]
     assert [ln.split()[0] for ln in by_name] == ["0x3f8:POUT", "0x70:POUT", "0x71:PIN", "0xcf8:PIN"]
 
 

@@ -6,13 +6,15 @@ crash or a value that cannot be encoded never leaves a half-written file nor tou
 already there. Loading checks every field and raises `SnapshotError` naming the file and
 what is wrong (truncated JSON, wrong type, a newer schema version) without changing anything.
 
-Layout (schema version 1)::
+Layout (schema version 2; version 1 files, without latency and audit, still load)::
 
-    {"format": "vmexit-tui-snapshot", "schema_version": 1, "kind": "run" | "comparison",
+    {"format": "vmexit-tui-snapshot", "schema_version": 2, "kind": "run" | "comparison",
      "saved": <unix time>, ...}
     run:        "run": {"info": {...RunInfo}, "duration_s", "totals": {kind: report},
                         "series": {kind: {reason: [[start, end, count, mean_us], ...]}},
-                        "markers": [{"time", "label"}]}
+                        "markers": [{"time", "label"}],
+                        "latency": null | {...} and "audit": [...] (since version 2, see
+                        `vmexit_tui.formats.run_context_json`)}
     comparison: "baseline", "pairs", "alpha", "tests",
                 "runs": [{"label", "duration_s", "info", "report"}], "rows", "findings"
     report:     {"event", "rows": [{ExitStat fields, null when unknown}], "total_samples",
@@ -35,11 +37,15 @@ from typing import Any
 
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRow, RunCell
 from vmexit_tui.analysis.findings import METRICS, Finding
+from vmexit_tui.analysis.histogram import Log2Histogram
+from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo, SeriesPoint
+from vmexit_tui.formats import run_context_json
+from vmexit_tui.host.audit import AuditCheck
 from vmexit_tui.host.paths import home_folder, private_folder
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FORMAT = "vmexit-tui-snapshot"
 SUFFIX = ".json"
 
@@ -69,6 +75,9 @@ class SavedRun:
     markers: tuple[Marker, ...]
     duration_s: float | None
     saved: float | None = None
+    latency: LatencySummary | None = None
+    latency_intervals: tuple[LatencyInterval, ...] = ()
+    audit: tuple[AuditCheck, ...] = ()
 
     def compared(self, kind: EventKind = EventKind.VMEXIT) -> ComparedRun:
         """This run as a `ComparedRun` of one event kind."""
@@ -102,10 +111,16 @@ def default_folder() -> Path:
 # --- encoding ----------------------------------------------------------------------------
 
 
+def _row_json(row: ExitStat) -> dict[str, Any]:
+    data = dataclasses.asdict(dataclasses.replace(row, histogram=None))
+    data["histogram"] = None if row.histogram is None else row.histogram.to_json()
+    return data
+
+
 def _report_json(report: Report) -> dict[str, Any]:
     return {
         "event": report.event.value,
-        "rows": [dataclasses.asdict(row) for row in report.rows],
+        "rows": [_row_json(row) for row in report.rows],
         "total_samples": report.total_samples,
         "total_time_us": report.total_time_us,
         "scope": {"pids": list(report.scope.pids), "vcpu": report.scope.vcpu},
@@ -137,8 +152,12 @@ def save_run(
     markers: Iterable[Marker] | None = None,
     *,
     duration_s: float | None = None,
+    latency: LatencySummary | None = None,
+    latency_intervals: Iterable[LatencyInterval] = (),
+    audit: Iterable[AuditCheck] = (),
 ) -> Path:
-    """Save one run; markers default to the accumulator's, the duration to start..stop."""
+    """Save one run; markers default to the accumulator's, the duration to start..stop.
+    With cyclictest latency (summary and intervals) and the RT audit when given."""
     if markers is None:
         markers = series.markers if series is not None else ()
     points = (
@@ -159,6 +178,10 @@ def save_run(
         "totals": {EventKind(k).value: _report_json(r) for k, r in totals.items()},
         "series": points,
         "markers": [{"time": m.time, "label": m.label} for m in markers],
+        "latency": run_context_json.latency_to_json(latency, latency_intervals)
+        if latency is not None
+        else None,
+        "audit": run_context_json.audit_to_json(audit),
     }
     return _write_atomic(path, doc)
 
@@ -273,13 +296,25 @@ def _scalar_fields(cls: type, data: Any, where: str) -> dict[str, Any]:
     for f in dataclasses.fields(cls):
         spec = str(f.type)
         base = spec.split("|")[0].strip()
-        kind = {"str": str, "int": int, "float": float, "bool": bool}[base]
+        kind = {"str": str, "int": int, "float": float, "bool": bool}.get(base)
+        if kind is None:
+            continue  # not a scalar: the caller reads it
         optional = "None" in spec
         has_default = f.default is not dataclasses.MISSING
         if f.name not in data and has_default:
             continue  # written before the field existed
         out[f.name] = _get(data, f.name, kind, where, optional=optional)
     return out
+
+
+def _histogram(row: dict, where: str) -> Log2Histogram | None:
+    value = row.get("histogram")
+    if value is None:
+        return None
+    try:
+        return Log2Histogram.from_json(_obj(value, f"{where}.histogram"))
+    except (TypeError, ValueError) as e:
+        raise _Bad(f"{where}.histogram: expected bucket bound (µs) → count, {e}") from None
 
 
 def _event(value: Any, where: str) -> EventKind:
@@ -293,7 +328,10 @@ def _event(value: Any, where: str) -> EventKind:
 def _report(data: Any, where: str) -> Report:
     data = _obj(data, where)
     rows = tuple(
-        ExitStat(**_scalar_fields(ExitStat, row, f"{where}.rows[{i}]"))
+        ExitStat(
+            **_scalar_fields(ExitStat, row, f"{where}.rows[{i}]"),
+            histogram=_histogram(row, f"{where}.rows[{i}]"),
+        )
         for i, row in enumerate(_list(data.get("rows"), f"{where}.rows"))
     )
     scope = _obj(data.get("scope"), f"{where}.scope")
@@ -403,6 +441,15 @@ def load_run(path: Path | str) -> SavedRun:
             )
             for i, m in enumerate(_list(run.get("markers"), "run.markers"))
         )
+        try:  # both absent from version 1 files
+            latency, intervals = (
+                run_context_json.latency_from_json(run["latency"], "run.latency")
+                if run.get("latency") is not None
+                else (None, ())
+            )
+            audit = run_context_json.audit_from_json(run.get("audit", []), "run.audit")
+        except ValueError as exc:
+            raise _Bad(str(exc)) from None
         return SavedRun(
             info=_info(run.get("info"), "run.info"),
             totals=totals,
@@ -410,6 +457,9 @@ def load_run(path: Path | str) -> SavedRun:
             markers=markers,
             duration_s=_get(run, "duration_s", float, "run", optional=True),
             saved=doc.get("saved"),
+            latency=latency,
+            latency_intervals=intervals,
+            audit=audit,
         )
     except _Bad as exc:
         raise SnapshotError(path, str(exc)) from None
