@@ -55,7 +55,7 @@ class VmList(DataTable):
                 Text(pinning, style=_PINNING_STYLE.get(pinning, "")),
                 Text("-" if vm.cpu_percent is None else f"{vm.cpu_percent:.1f}", justify="right"),
                 Text(fmt.size(vm.rss_bytes) if vm.rss_bytes else "-", justify="right"),
-                vm.vmm,
+                vm.vmm if vm.kvm else Text(f"{vm.vmm} (not KVM)", style="dim"),
             )
             if key in self.rows:
                 for (col, _), cell in zip(_COLUMNS, cells, strict=True):
