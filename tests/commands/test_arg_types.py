@@ -30,6 +30,10 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
         ("compare gp-gp-raw gp-gp-bind --alpha 1.5", "argument --alpha: must be between 0 and 1"),
         ("compare gp-gp-raw gp-gp-bind --alpha 0", "argument --alpha: must be between 0 and 1"),
         ("report --builtin gp-rt-raw --index -1", "argument --index: must be 1 or more"),
+        ("latency - --spike-us -3", "argument --spike-us: must be greater than 0, got -3"),
+        ("audit --pid 0", "argument --pid: must be 1 or more, got 0"),
+        ("serve --interval 0", "argument --interval: must be greater than 0, got 0"),
+        ("serve --rescan -2", "argument --rescan: must be greater than 0, got -2"),
     ],
 )  # fmt: skip
 def test_a_bad_number_is_refused_in_one_line(args, why):
@@ -44,3 +48,9 @@ def test_a_bad_number_is_refused_in_one_line(args, why):
 def test_help_says_what_no_duration_means():
     help_text = " ".join(cli("record", "--help").stdout.split())
     assert "without --duration, record until Ctrl+C" in help_text
+
+
+def test_the_top_level_numeric_option_too():
+    out = cli("--fleet-interval", "-1")
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
+    assert "argument --fleet-interval: must be greater than 0, got -1" in out.stderr
