@@ -47,7 +47,7 @@ def test_without_a_vcpu_split_one_vcpu_guest_is_vcpu_0_else_all():
 def test_row_histogram_reads_log2histogram_or_nothing():
     assert row_histogram(ExitStat("x", 1)) is None
     stat = ExitStat("x", 3, histogram=Log2Histogram.from_counts({1.0: 1, 2.0: 2}))
-    assert row_histogram(stat) == {1.0: 1, 2.0: 2}
+    assert dict(row_histogram(stat)) == {1.0: 1, 2.0: 2}
 
 
 def test_demo_histograms_add_up_to_each_row():

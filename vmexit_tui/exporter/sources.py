@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from vmexit_tui.analysis.model import EventKind, ExitStat
@@ -30,7 +30,7 @@ _RECORDER_MODULES = {
     "kernel": "vmexit_tui.recording.kernel_hist",
     "count": "vmexit_tui.recording.perf_count",
 }
-HistogramOf = Callable[[ExitStat], Mapping[float, int] | None]
+HistogramOf = Callable[[ExitStat], Mapping[float, int] | Sequence[tuple[float, int]] | None]
 
 _POLICIES = {
     getattr(os, name): name
@@ -53,9 +53,9 @@ class SourcePlan:
     isa: str
 
 
-def row_histogram(stat: ExitStat) -> Mapping[float, int] | None:
-    """The kernel source's log2 histogram of a row (`ExitStat.histogram`) as bound -> count."""
-    return None if stat.histogram is None else stat.histogram.as_dict()
+def row_histogram(stat: ExitStat) -> Sequence[tuple[float, int]] | None:
+    """The kernel source's log2 histogram of a row (`ExitStat.histogram`): (µs bound, count)."""
+    return None if stat.histogram is None else stat.histogram.buckets
 
 
 def observations(
