@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from vmexit_tui.analysis.model import EventKind, ExitStat
 from vmexit_tui.analysis.running import Interval
 from vmexit_tui.exporter.store import ALL_VCPUS, Observation, VcpuThread
+from vmexit_tui.host.audit import audit
 from vmexit_tui.host.discovery import VmInfo, VmScanner
 from vmexit_tui.recording import demo
 from vmexit_tui.recording.protocol import Recorder
@@ -106,16 +107,11 @@ def host_isa() -> str:
 
 
 def host_rt_checks(vms: list[VmInfo]) -> list[tuple[str, str, str]]:
-    """HOOK for the host audit (`vmexit_tui.host.audit`, issue 11): (check, value, usual).
+    """The host's RT configuration (`host.audit`) as (check, value, usual for RT).
 
-    Empty while that module is not part of this build.
+    Host-wide checks only: the per-vCPU ones would repeat `kvm_vcpu_info` once per guest.
     """
-    try:
-        host_audit = importlib.import_module("vmexit_tui.host.audit")
-    except ImportError:
-        return []
-    checks = host_audit.audit(vms=tuple(vms))
-    return [(c.name, str(c.value), str(c.usual_for_rt)) for c in checks]
+    return [(c.name, c.value, c.usual_for_rt) for c in audit()]
 
 
 def plan(mode: str, *, interval_s: float = 1.0, seed: int = 0) -> SourcePlan:
