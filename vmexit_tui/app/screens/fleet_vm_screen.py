@@ -64,8 +64,8 @@ class FleetVmScreen(Screen[None]):
         title.update(_title(row))
         table = self.query_one(DataTable)
         wanted = {r.reason: r for r in row.reasons}
-        for key in [k.value for k in table.rows if k.value not in wanted]:
-            table.remove_row(key)
+        for gone in [k for k in table.rows if k.value not in wanted]:
+            table.remove_row(gone)
         for reason, r in wanted.items():
             cells = [
                 _cell(reason, reason, left=True),

@@ -73,8 +73,8 @@ class FleetTable(DataTable):
     def show(self, view: FleetView) -> None:
         """Apply a new view: in-place updates, then one sort."""
         wanted = {row.key: row for row in view.rows}
-        for key in [k.value for k in self.rows if k.value not in wanted]:
-            self.remove_row(key)
+        for gone in [k for k in self.rows if k.value not in wanted]:
+            self.remove_row(gone)
         for key, row in wanted.items():
             cells = [self._cell(col, row) for col in COLUMNS]
             if key in self.rows:
