@@ -123,3 +123,18 @@ async def test_z_toggles_the_rate_axis_between_zero_and_the_data(tmp_path, gate)
         await wait_for(pilot, lambda: plot.yticks[0] > 0)
         await pilot.press("z")
         await wait_for(pilot, lambda: plot.yticks[0] == 0)
+
+
+async def test_the_sort_label_is_the_column_title(tmp_path, gate):
+    """Issue 14.7: the status said "sort: share ▼" while the column said "Smp%▼"."""
+    from vmexit_tui.app.widgets.exit_table import ExitTable
+
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        await pilot.press("2", "s")
+        table = app.query_one(ExitTable)
+        assert table.sort_column == "share"
+        bar = str(app.query_one("#kind-bar", Static).render())
+        header = "".join(s.text for s in table.render_line(0))
+        assert "sort: Smp% ▼" in bar and "Smp%▼" in header
