@@ -134,7 +134,6 @@ class SeriesPlot(PlotextPlot):
 
     def __init__(self, *, id: str | None = None, min_redraw_s: float = MIN_REDRAW_S) -> None:
         super().__init__(id=id)
-        self.min_redraw_s = min_redraw_s
         self._data: tuple | None = None
         self._drawn: tuple | None = None
         # Late by a grace period: data arriving meanwhile (the next interval) draws with
@@ -144,6 +143,15 @@ class SeriesPlot(PlotextPlot):
         )
         self.draws = 0
         self._rendered: tuple[tuple, RenderResult] | None = None
+
+    @property
+    def min_redraw_s(self) -> float:
+        return self._throttle.every_s
+
+    @min_redraw_s.setter
+    def min_redraw_s(self, seconds: float) -> None:
+        self._throttle.every_s = seconds
+        self._throttle.grace = seconds * GRACE
 
     def show(
         self,
