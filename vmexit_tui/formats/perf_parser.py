@@ -340,6 +340,8 @@ class ReportStreamParser:
                 return
         block.last_line = self._line_no
         if block.event is None:
+            if view is not None:  # perf's scope line pasted above the table view
+                block.table_view = True
             if block.table_view:
                 if not view:
                     self._fail(
