@@ -83,7 +83,7 @@ def test_record_for_a_duration(guest, tmp_path, no_new_perf):
     assert report_text.rstrip("\n") in stdout
     (total,) = parse_reports(report_text)
     assert total.scope.pids == (guest.pid,)
-    check_folder(out, detail="duration reached (2.5 s)")
+    check_folder(out, reason="duration-reached", detail="duration reached (2.5 s)")
     assert "duration reached (2.5 s)" in stderr
 
 

@@ -25,7 +25,13 @@ from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
-from vmexit_tui.recording.protocol import RecordingEnded, RecordingState, RecordingStatus
+from vmexit_tui.recording.protocol import (
+    EndReason,
+    Recorder,
+    RecordingEnded,
+    RecordingState,
+    RecordingStatus,
+)
 
 NAME = "record"
 HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
@@ -107,7 +113,7 @@ def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
             parts.append(f"{kind} -")
             continue
         n = report.sample_count
-        rate = n / interval.duration if interval.duration > 0 else 0.0
+        rate = interval.rate(kind) or 0.0
         text = f"{kind} {n} ({rate:.0f}/s)"
         top = sorted(report.rows, key=lambda r: r.samples, reverse=True)[:TOP_REASONS]
         if top and n:
@@ -164,6 +170,7 @@ async def _record(args: argparse.Namespace) -> int:
         return 1
 
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
+    recorder: Recorder
     if args.live:
         from vmexit_tui.recording.perf_live import PerfLiveRecorder
 
@@ -230,7 +237,7 @@ async def _record(args: argparse.Namespace) -> int:
 
     assert ended is not None
     if not ended.ok and acc.intervals == 0:
-        io.err(ended.detail or ended.reason)
+        io.err(ended.summary)
         return 1
     scope = Scope(pids=(vm.pid,), vcpu=args.vcpu)
     text = final_text(acc, kinds, scope)
@@ -240,8 +247,8 @@ async def _record(args: argparse.Namespace) -> int:
         write_private(out_dir / REPORT_NAME, text)
         io.err(f"saved in {out_dir}")
     if not ended.ok:
-        io.err(ended.detail or ended.reason)
+        io.err(ended.summary)
         return 1
-    if ended.reason != "stopped" or (ended.detail or "").startswith("duration reached"):
-        io.err(ended.detail or ended.reason)
+    if ended.reason is not EndReason.STOPPED:
+        io.err(ended.summary)
     return 0

@@ -47,7 +47,7 @@ class Mode(StrEnum):
     PERF = "perf"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         """A short label for the status line."""
         return _TITLES[self]
 
