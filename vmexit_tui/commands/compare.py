@@ -10,6 +10,7 @@ from pathlib import Path
 
 from vmexit_tui.analysis.comparison import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.commands._arg_types import probability
 from vmexit_tui.formats.comparison_export import FORMATS, render
 from vmexit_tui.formats.perf_parser import ReportParseError, decode_input, separate_reports
 from vmexit_tui.formats.snapshots import SnapshotError, load_comparison, load_run
@@ -41,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--event", choices=[k.value for k in EventKind], default=EventKind.VMEXIT.value,
         help="which event kind of a snapshot to compare (default vmexit)",
     )  # fmt: skip
-    parser.add_argument("--alpha", type=float, default=0.01, help="family-wise alpha (0.01)")
+    parser.add_argument(
+        "--alpha", type=probability, default=0.01, help="family-wise alpha, 0 < alpha < 1 (0.01)"
+    )
     parser.add_argument(
         "--width", type=_width, metavar="COLUMNS",
         help="fit the table to this many columns (0: no limit); default: $COLUMNS, else the "

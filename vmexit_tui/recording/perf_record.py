@@ -31,7 +31,7 @@ from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.audit import audit
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive, not_kvm_reason
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.perf_chunks import (
     Chunk,
@@ -124,6 +124,10 @@ class RecorderBase:
         """Ask the recording to finish; idempotent. `events()` then drains and ends."""
         self._request_stop()
 
+    async def stop_at_duration(self, seconds: float) -> None:
+        """Stop because the asked duration is over: the manifest says "duration reached"."""
+        self._request_stop(EndReason.DURATION_REACHED, f"duration reached ({seconds:g} s)")
+
     def _request_stop(self, reason: EndReason | None = None, detail: str = "") -> None:
         if reason is not None and self._end is None and not self._stop_requested:
             self._end = (reason, detail)
@@ -185,7 +189,9 @@ class RecorderBase:
         return not is_alive(self.vm.pid, self.vm.started)
 
     async def _check_can_start(self) -> None:
-        """Raise `CouldNotStart` when tracefs is missing or the VM is gone."""
+        """Raise `CouldNotStart`: the VM is not a KVM guest or is gone, or tracefs is missing."""
+        if not self.vm.kvm:
+            raise CouldNotStart(EndReason.NOT_STARTED, not_kvm_reason(self.vm))
         if await asyncio.to_thread(preflight.ensure_tracefs) is None:
             raise CouldNotStart(
                 EndReason.NOT_STARTED,
