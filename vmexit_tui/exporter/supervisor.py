@@ -33,7 +33,7 @@ class Supervisor:
         plan: SourcePlan,
         *,
         names: Sequence[str] = (),
-        rescan_s: float = 2.0,
+        rescan_s: float = 10.0,
         retry_s: float = 10.0,
         audit_every_s: float = 300.0,
     ) -> None:
