@@ -13,6 +13,7 @@ from vmexit_tui.exporter.listen import (
     ListenError,
     TlsFiles,
     check_allowed,
+    is_loopback,
     parse_listen,
 )
 from vmexit_tui.exporter.service import run_service
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
 
     def listening(url: str) -> None:
-        scope = "loopback only" if not args.allow_remote else "REMOTE ACCESS ALLOWED"
+        scope = "loopback only" if is_loopback(addr.host) else "REACHABLE FROM OTHER HOSTS"
         print(
             f"vmexit-tui serve: listening on {url} ({scope}); source {source.mode}: {source.why}",
             flush=True,
