@@ -59,7 +59,11 @@ async def test_a_corrupt_snapshot_is_listed_marked_in_the_app_picker(tmp_path, g
         await pilot.press("3", "o")
         await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
         options = app.screen.query_one(OptionList)
-        bad = options.get_option("unreadable:broken.json")
+        (bad,) = [
+            options.get_option_at_index(i)
+            for i in range(options.option_count)
+            if "broken.json" in str(options.get_option_at_index(i).prompt)
+        ]
         assert bad.disabled
         prompt = str(bad.prompt)
         assert "✗ broken.json — unreadable:" in prompt and "truncated" in prompt
@@ -89,7 +93,7 @@ async def test_without_perf_the_status_line_ends_on_a_whole_clause(tmp_path, gat
         await pilot.pause()
         (line,) = [ln for ln in lines_of(app.query_one(StatusLine)) if ln]
         assert len(line) <= SIZE[0]
-        assert line.endswith("`perf` is not on PATH (fix: see VMs tab · d: demo)")
+        assert line.endswith("(fix: VMs tab · d: demo)") and "`perf` is not on PATH" in line
 
 
 async def test_the_compare_pane_lists_differences_and_names_an_empty_run(tmp_path, gate):

@@ -47,7 +47,7 @@ from vmexit_tui.app.snapshot_io import SnapshotIO
 from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
-from vmexit_tui.app.widgets.series_plot import SeriesPlot
+from vmexit_tui.app.widgets.series_plot import AxisKeys
 from vmexit_tui.app.widgets.status_line import StatusLine
 from vmexit_tui.app.widgets.vm_list import VmList
 from vmexit_tui.host.discovery import VmInfo
@@ -59,7 +59,7 @@ FOCUS = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}
 When = bindings.When
 
 
-class VmExitApp(CompareRuns, CleanExit):
+class VmExitApp(CompareRuns, CleanExit, AxisKeys):
     """`vmexit-tui`: why do the guests exit, live."""
 
     CSS_PATH = "app.tcss"
@@ -123,7 +123,7 @@ class VmExitApp(CompareRuns, CleanExit):
     def _update_status(self) -> None:
         rec, problem, text, hint = self.current, self._blocking_problem(), None, None
         if problem is not None and not self.sources.simulated:
-            text, hint = problem.summary, "fix: see VMs tab · d: demo"
+            text, hint = problem.summary, "fix: VMs tab · d: demo"
         elif not self.vms and not self.sources.simulated and rec is None:
             text = "no KVM guest running (d: demo)"
         status = rec.status if rec else None
@@ -284,11 +284,6 @@ class VmExitApp(CompareRuns, CleanExit):
 
     def action_toggle_trend(self) -> None:
         self.live.toggle_trend()
-
-    def action_toggle_zero(self) -> None:
-        for screen in self.screen_stack:
-            for plot in screen.query(SeriesPlot):
-                plot.toggle_from_zero()
 
     def action_sort_next(self) -> None:
         self.live.sort_next()
