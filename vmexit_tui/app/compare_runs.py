@@ -21,6 +21,7 @@ from vmexit_tui.analysis.compare_session import (
 )
 from vmexit_tui.analysis.comparison import ComparedRun
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.app import format as fmt
 from vmexit_tui.app.app_sources import AppSources
 from vmexit_tui.app.messages import SnapshotFailed, SnapshotLoaded, SnapshotSaved, SnapshotsListed
 from vmexit_tui.app.screens.run_picker import PickerEntry, RunPicker
@@ -153,7 +154,7 @@ class CompareRuns(App[int]):
             self.snapshots.save_run(self.current)
 
     def on_snapshot_saved(self, message: SnapshotSaved) -> None:
-        self.notify(f"Saved {message.what} snapshot: {message.path}")
+        self.notify(fmt.saved_message(message.what, message.path, self.size.width))
 
     def on_snapshot_failed(self, message: SnapshotFailed) -> None:
         self.notify(message.error, severity="error", timeout=10)
