@@ -96,6 +96,7 @@ class VmExitApp(CompareRuns, CleanExit):
         self.compare_pane.refresh_s = self.compare_refresh_s
         self.status_line = self.query_one(StatusLine)
         self.vm_list = self.query_one(VmList)
+        self.problems = self.query_one(ProblemsPanel)  # kept: queries see the current screen
         self.install_signal_handlers()
         refs = self.sources.reference_runs()
         self.compare.set(
@@ -115,7 +116,7 @@ class VmExitApp(CompareRuns, CleanExit):
         return next((p for p in self.sources.problems if p.blocking), None)
 
     def _show_problems(self) -> None:
-        self.query_one(ProblemsPanel).show(
+        self.problems.show(
             self.sources.problems, no_vms=not self.vms, demo=self.sources.simulated
         )
 
@@ -307,7 +308,7 @@ class VmExitApp(CompareRuns, CleanExit):
         Our own focus move is therefore kept from reporting `TabPane.Focused`.
         """
         with self.tabs.prevent(TabPane.Focused):
-            self.query_one(FOCUS[self.tab]).focus()
+            self.tabs.query_one(FOCUS[self.tab]).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
