@@ -289,7 +289,7 @@ async def test_compare_pane_keys(tmp_path, gate):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         comparison = app.compare_pane.comparison
-        assert [r.label for r in comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        assert [r.label for r in comparison.runs] == ["GP-RT-RAW", "GP-RT-BIND"]
         assert comparison.findings
         table = app.query_one("#compare-table", DataTable)
         assert table.row_count == len(comparison.rows)
@@ -310,7 +310,7 @@ async def test_compare_pane_keys(tmp_path, gate):
         )  # fmt: skip
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
-        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-gp-raw"]
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["GP-RT-RAW", "GP-GP-RAW"]
 
 
 async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path, gate):
@@ -356,7 +356,7 @@ async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
         )  # fmt: skip
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
-        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["GP-RT-RAW", "GP-RT-BIND"]
         assert "loaded snapshot" in plain(app.query_one("#compare-header", Static))
 
 

@@ -47,6 +47,7 @@ from vmexit_tui.app.snapshot_io import SnapshotIO
 from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
+from vmexit_tui.app.widgets.series_plot import AxisKeys
 from vmexit_tui.app.widgets.status_line import StatusLine
 from vmexit_tui.app.widgets.vm_list import VmList
 from vmexit_tui.host.discovery import VmInfo
@@ -58,7 +59,7 @@ FOCUS = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}
 When = bindings.When
 
 
-class VmExitApp(CompareRuns, CleanExit):
+class VmExitApp(CompareRuns, CleanExit, AxisKeys):
     """`vmexit-tui`: why do the guests exit, live."""
 
     CSS_PATH = "app.tcss"

@@ -27,6 +27,7 @@ from vmexit_tui.app.messages import SnapshotFailed, SnapshotLoaded, SnapshotSave
 from vmexit_tui.app.screens.run_picker import PickerEntry, RunPicker
 from vmexit_tui.app.snapshot_io import SnapshotIO
 from vmexit_tui.app.widgets.compare_pane import ComparePane
+from vmexit_tui.formats.numbers import run_label
 from vmexit_tui.recording.session import RecordingSession
 
 
@@ -108,7 +109,7 @@ class CompareRuns(App[int]):
                 sim = " (simulated)" if s.info.simulated else ""
                 choices.append((RecordedRun(i), f"{s.label}{sim}", "Earlier recordings"))
         for name in self.sources.reference_runs():
-            choices.append((BuiltinRun(name), name, "Built-in reference runs"))
+            choices.append((BuiltinRun(name), run_label(name), "Built-in reference runs"))
         choices.extend((key, label, "Snapshots") for key, label, _ in message.snapshots)
         errors: dict[RunKey, str | None] = {k: error for k, _, error in message.snapshots}
         keys = {picker_id(key): key for key, _, _ in choices}
