@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from vmexit_tui.analysis.comparison import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.run_context import RunContext, with_context
 from vmexit_tui.formats.comparison_export import FORMATS, render
 from vmexit_tui.formats.perf_parser import ReportParseError, parse_report
+from vmexit_tui.formats.run_context_json import load_contexts
 from vmexit_tui.formats.snapshots import SnapshotError, load_comparison, load_run
 from vmexit_tui.reference import seed_runs
 
@@ -107,8 +110,11 @@ def _unique_labels(runs: list[ComparedRun]) -> list[ComparedRun]:
 def run(args: argparse.Namespace) -> int:
     try:
         runs: list[ComparedRun] = []
+        contexts: list[RunContext] = []
         for arg in args.runs:
-            runs += load_argument(arg, EventKind(args.event))
+            loaded = load_argument(arg, EventKind(args.event))
+            runs += loaded
+            contexts += load_contexts(arg, len(loaded))
         if not MIN_RUNS <= len(runs) <= MAX_RUNS:
             raise ValueError(f"compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(runs)}")
         runs = _unique_labels(runs)
@@ -121,5 +127,7 @@ def run(args: argparse.Namespace) -> int:
     except (RunNotFound, SnapshotError, ReportParseError, ValueError) as exc:
         print(f"vmexit-tui compare: error: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(comparison, args.format))
+    contexts = [replace(c, label=r.label) for c, r in zip(contexts, runs, strict=True)]
+    sys.stdout.write(with_context(render(comparison, args.format), args.format, contexts,
+                                  comparison.findings))  # fmt: skip
     return 0
