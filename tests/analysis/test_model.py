@@ -143,3 +143,35 @@ def test_sort_rows_puts_unknowns_last_in_either_direction():
     assert [r.reason for r in sort_rows(rows, "name", descending=False)] == ["A", "B", "C"]
     with pytest.raises(ValueError, match="unknown sort key 'bogus'"):
         sort_rows(rows, "bogus")
+
+
+def test_rows_with_histograms_merge_them_exactly_and_read_bounds_from_them():
+    from vmexit_tui.analysis.histogram import Log2Histogram
+
+    a = ExitStat("hlt", 3, mean_us=10.0, histogram=Log2Histogram.of_values([8, 9, 13]))
+    b = ExitStat("hlt", 2, mean_us=40.0, histogram=Log2Histogram.of_values([30, 50]))
+    m = a.merge(b)
+    assert m.histogram == Log2Histogram.of_values([8, 9, 13, 30, 50])
+    assert m.max_us is None and m.max_bound == 64.0  # no exact max: the bucket bound
+    assert m.percentile_bound(0.5) == 16.0
+    assert a.merge(ExitStat("hlt", 1, mean_us=5.0)).histogram is None  # one side unknown
+    assert ExitStat("hlt", 0).merge(a).histogram == a.histogram
+    assert ExitStat("hlt", 1, max_us=7.5).max_bound == 7.5
+    assert ExitStat("hlt", 1).percentile_bound(0.99) is None
+
+
+def test_reports_with_histogram_rows_merge_exactly():
+    from vmexit_tui.analysis.histogram import Log2Histogram
+
+    def rep(vals: list[int]) -> Report:
+        return Report(
+            EventKind.VMEXIT,
+            (ExitStat("npf", len(vals), mean_us=sum(vals) / len(vals),
+                      histogram=Log2Histogram.of_values(vals)),),
+        )
+
+    merged = merge_reports([rep([1, 2]), rep([100]), rep([3, 3, 3])])
+    assert merged is not None
+    row = merged.row("npf")
+    assert row is not None and row.samples == 6
+    assert row.histogram == Log2Histogram.of_values([1, 2, 100, 3, 3, 3])

@@ -197,3 +197,18 @@ def test_listing_shows_runs_comparisons_and_broken_files(tmp_path):
     assert entries["a.json"].saved is not None and entries["a.json"].error is None
     assert entries["broken.json"].kind is None and "truncated" in entries["broken.json"].error
     assert list_snapshots(tmp_path)[-1].path.name == "broken.json"
+
+
+def test_rows_with_a_histogram_round_trip(tmp_path):
+    from vmexit_tui.analysis.histogram import Log2Histogram
+    from vmexit_tui.analysis.model import EventKind, ExitStat, Report
+    from vmexit_tui.formats.snapshots import _report, _report_json
+
+    h = Log2Histogram.from_counts({1: 3, 64: 2})
+    report = Report(
+        EventKind.VMEXIT, (ExitStat("hlt", 5, mean_us=20.0, histogram=h), ExitStat("msr", 1))
+    )
+    data = _report_json(report)
+    assert data["rows"][0]["histogram"] == {"1": 3, "64": 2}
+    back = _report(data, "report")
+    assert back.rows == report.rows

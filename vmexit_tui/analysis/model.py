@@ -14,9 +14,10 @@ variance formula (Chan et al.)::
     n = na + nb,  d = mean_b - mean_a,  mean = mean_a + d * nb / n,
     M2 = M2a + M2b + d**2 * na * nb / n
 
-Exact up to the precision perf printed the inputs with. Unknown values (a cell that was not
-legible, a spread cut off by a pager) stay unknown; a spread known only as an upper bound
-combines into an upper bound.
+Exact up to the precision perf printed the inputs with. Latency histograms (sources that keep
+them, e.g. the kernel's hist triggers) add bucket by bucket, exactly. Unknown values (a cell
+that was not legible, a spread cut off by a pager) stay unknown; a spread known only as an
+upper bound combines into an upper bound.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from vmexit_tui.analysis.histogram import Log2Histogram, merge_optional
 
 
 class EventKind(StrEnum):
@@ -59,10 +62,15 @@ _COLUMN_TITLES = {
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What a report covers: all VMs or some pids, all vCPUs or one."""
+    """What a report covers: all VMs or some pids, all vCPUs or one.
+
+    ``known`` is False when the input did not say (an excerpt without perf's
+    `Analyze events for ...` line, or perf's table view, which never prints it).
+    """
 
     pids: tuple[int, ...] = ()
     vcpu: int | None = None
+    known: bool = True
 
     @property
     def all_vms(self) -> bool:
@@ -90,6 +98,8 @@ class ExitStat:
     Times are microseconds. ``rel_stddev_pct`` is perf's ``( +- x.xx% )``; when a pager cut
     that column off only an upper bound may be known, in ``rel_stddev_below`` (exclusive).
     ``samples_pct`` and ``time_pct`` are as printed; None marks a value that is not known.
+    ``histogram`` is the log2 latency histogram when the source keeps one (the kernel's hist
+    triggers); figures read from it are bucket bounds (`percentile_bound`, `max_bound`).
     """
 
     reason: str
@@ -101,6 +111,18 @@ class ExitStat:
     mean_us: float | None = None
     rel_stddev_pct: float | None = None
     rel_stddev_below: float | None = None
+    histogram: Log2Histogram | None = None
+
+    def percentile_bound(self, q: float) -> float | None:
+        """Upper bound of the q-quantile's histogram bucket (µs); None without a histogram."""
+        return None if self.histogram is None else self.histogram.percentile_bound(q)
+
+    @property
+    def max_bound(self) -> float | None:
+        """The exact max when known, else the highest histogram bucket's bound, else None."""
+        if self.max_us is not None:
+            return self.max_us
+        return None if self.histogram is None else self.histogram.max_bound
 
     @property
     def total_us(self) -> float | None:
@@ -152,6 +174,7 @@ class ExitStat:
             mean_us=mean,
             rel_stddev_pct=rel,
             rel_stddev_below=below,
+            histogram=merge_optional(self.histogram, other.histogram),
         )
 
 

@@ -20,12 +20,17 @@ DEFAULT_CAPACITY = 512
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """One finished interval of a recording: a perf chunk, a live block or a demo tick."""
+    """One finished interval of a recording: a perf chunk, a live block or a demo tick.
+
+    `vcpus`, when the source knows them, holds one vmexit report per vCPU index; their rows
+    add up to `reports[VMEXIT]`.
+    """
 
     index: int
     start: float
     end: float
     reports: Mapping[EventKind, Report]
+    vcpus: Mapping[int, Report] | None = None
 
     @property
     def duration(self) -> float:
@@ -121,6 +126,7 @@ class RunAccumulator:
 
     capacity: int = DEFAULT_CAPACITY
     totals: dict[EventKind, Report] = field(default_factory=dict)
+    vcpu_totals: dict[int, Report] = field(default_factory=dict)
     series: dict[EventKind, dict[str, ReasonSeries]] = field(default_factory=dict)
     markers: list[Marker] = field(default_factory=list)
     last: Interval | None = None
@@ -147,6 +153,9 @@ class RunAccumulator:
                         row.mean_us if row else None,
                     )
                 )
+        for vcpu, report in (interval.vcpus or {}).items():
+            total = self.vcpu_totals.get(vcpu) or empty_report(report.event)
+            self.vcpu_totals[vcpu] = total.merge(report)
         self.last = interval
         self.intervals += 1
         if self.first_start is None:

@@ -37,6 +37,7 @@ from typing import Any
 
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRow, RunCell
 from vmexit_tui.analysis.findings import METRICS, Finding
+from vmexit_tui.analysis.histogram import Log2Histogram
 from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo, SeriesPoint
@@ -110,10 +111,16 @@ def default_folder() -> Path:
 # --- encoding ----------------------------------------------------------------------------
 
 
+def _row_json(row: ExitStat) -> dict[str, Any]:
+    data = dataclasses.asdict(dataclasses.replace(row, histogram=None))
+    data["histogram"] = None if row.histogram is None else row.histogram.to_json()
+    return data
+
+
 def _report_json(report: Report) -> dict[str, Any]:
     return {
         "event": report.event.value,
-        "rows": [dataclasses.asdict(row) for row in report.rows],
+        "rows": [_row_json(row) for row in report.rows],
         "total_samples": report.total_samples,
         "total_time_us": report.total_time_us,
         "scope": {"pids": list(report.scope.pids), "vcpu": report.scope.vcpu},
@@ -289,13 +296,25 @@ def _scalar_fields(cls: type, data: Any, where: str) -> dict[str, Any]:
     for f in dataclasses.fields(cls):
         spec = str(f.type)
         base = spec.split("|")[0].strip()
-        kind = {"str": str, "int": int, "float": float, "bool": bool}[base]
+        kind = {"str": str, "int": int, "float": float, "bool": bool}.get(base)
+        if kind is None:
+            continue  # not a scalar: the caller reads it
         optional = "None" in spec
         has_default = f.default is not dataclasses.MISSING
         if f.name not in data and has_default:
             continue  # written before the field existed
         out[f.name] = _get(data, f.name, kind, where, optional=optional)
     return out
+
+
+def _histogram(row: dict, where: str) -> Log2Histogram | None:
+    value = row.get("histogram")
+    if value is None:
+        return None
+    try:
+        return Log2Histogram.from_json(_obj(value, f"{where}.histogram"))
+    except (TypeError, ValueError) as e:
+        raise _Bad(f"{where}.histogram: expected bucket bound (µs) → count, {e}") from None
 
 
 def _event(value: Any, where: str) -> EventKind:
@@ -309,7 +328,10 @@ def _event(value: Any, where: str) -> EventKind:
 def _report(data: Any, where: str) -> Report:
     data = _obj(data, where)
     rows = tuple(
-        ExitStat(**_scalar_fields(ExitStat, row, f"{where}.rows[{i}]"))
+        ExitStat(
+            **_scalar_fields(ExitStat, row, f"{where}.rows[{i}]"),
+            histogram=_histogram(row, f"{where}.rows[{i}]"),
+        )
         for i, row in enumerate(_list(data.get("rows"), f"{where}.rows"))
     )
     scope = _obj(data.get("scope"), f"{where}.scope")

@@ -1,0 +1,331 @@
+"""The lab: a Debian kernel booted under QEMU TCG with SVM ("L1"), whose own kvm_amd sees every
+exit of the guests it runs, with this machine's userland shared into it. One boot serves many jobs.
+
+    from tests.lab.driver import Lab, LabUnavailable, LabBootError
+    with Lab.boot() as lab:                         # raises LabUnavailable / LabBootError
+        job = lab.run("lab_vmm -d 1 > $LAB_OUT/vmm.txt")
+        job.rc, job.stdout, job.stderr, (job.files / "vmm.txt").read_text()
+
+Inside L1 a job is a bash script run as root with cwd = the repo (same path as on the host,
+writable through a tmpfs overlay), the repo's .venv/bin first on PATH, `$LAB_TOOLS/lab.sh`
+sourced (tiny VMM and L2 guest helpers: tests/lab/README.md), /dev/kvm from kvm_amd and tracefs
+at /sys/kernel/tracing. `$LAB_OUT` is a folder shared with the host (`LabJob.files`).
+
+No pytest here: scripts/kvm-lab uses this module too.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.lab.cpio import CpioWriter
+from tests.lab.errors import LabBootError, LabUnavailable
+from tests.lab.kernel import LabKernel, ensure_kernel
+
+__all__ = ["Lab", "LabBootError", "LabJob", "LabUnavailable"]
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+QEMU = "qemu-system-x86_64"
+BUSYBOX = Path("/bin/busybox")
+L1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
+_VIRTFS = "security_model=passthrough,multidevs=remap"
+_PREAMBLE = 'source "$LAB_TOOLS/lab.sh"\n'
+
+
+@dataclass
+class LabJob:
+    """What a job left: its output, exit status (124 when killed at its timeout) and files."""
+
+    stdout: str
+    stderr: str
+    rc: int
+    files: Path
+    timed_out: bool = False
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: no L1 outlives the process that booted it
+
+
+def _static_busybox() -> Path:
+    if not BUSYBOX.exists():
+        raise LabUnavailable(f"{BUSYBOX} is missing (apt-get install busybox-static)")
+    out = subprocess.run(["ldd", str(BUSYBOX)], capture_output=True, text=True)
+    if "not a dynamic executable" not in out.stdout + out.stderr and "statically" not in out.stdout:
+        raise LabUnavailable(f"{BUSYBOX} is dynamically linked (apt-get install busybox-static)")
+    return BUSYBOX
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_bytes().decode(errors="replace").replace("\r", "")
+    except OSError:
+        return "(no console log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(console log empty)"
+
+
+def _read(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def build_l1_initrd(kernel: LabKernel, out: Path) -> Path:
+    """busybox, the modules to mount virtfs and overlay, and l1_initramfs_init.sh as /init."""
+    modules = kernel.module_paths(L1_MODULES)
+    with open(out, "wb") as f:
+        w = CpioWriter(f)
+        for d in ("bin", "dev", "proc", "sys", "modules"):
+            w.directory(d)
+        w.char_device("dev/console", 5, 1)
+        w.copy("bin/busybox", _static_busybox(), 0o755)
+        w.file("init", (HERE / "l1_initramfs_init.sh").read_bytes(), 0o755)
+        for m in modules:
+            w.copy(f"modules/{m.name}", m, 0o644)
+        w.file("modules.order", "".join(f"{m.name}\n" for m in modules).encode())
+        w.close()
+    return out
+
+
+def _ldd_files(binary: Path) -> list[Path]:
+    out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
+    files = []
+    for line in out.splitlines():
+        parts = line.split()
+        path = parts[2] if "=>" in parts and len(parts) > 2 else parts[0] if parts else ""
+        if path.startswith("/"):
+            files.append(Path(path))
+    return files
+
+
+def build_l2_initrd(out: Path) -> Path:
+    """The base initramfs of L2 guests: busybox, cyclictest with its libraries, l2_init.sh."""
+    with open(out, "wb") as f:
+        w = CpioWriter(f)
+        for d in ("bin", "dev", "proc", "sys", "tmp", "usr/bin"):
+            w.directory(d)
+        w.char_device("dev/console", 5, 1)
+        w.copy("bin/busybox", _static_busybox(), 0o755)
+        w.file("init", (HERE / "l2_init.sh").read_bytes(), 0o755)
+        cyclictest = shutil.which("cyclictest")
+        if cyclictest:
+            w.copy("usr/bin/cyclictest", Path(cyclictest), 0o755)
+            for lib in _ldd_files(Path(cyclictest)):
+                w.copy(str(lib), lib.resolve(), 0o755)
+        w.close()
+    return out
+
+
+def build_tools(tools: Path) -> None:
+    """The tiny VMM (gcc), lab.sh and the L2 base initramfs, into the share's tools/."""
+    tools.mkdir(parents=True, exist_ok=True)
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        raise LabUnavailable("no C compiler (apt-get install gcc): needed for the tiny VMM")
+    out = subprocess.run(
+        [gcc, "-O2", "-Wall", "-pthread", "-o", str(tools / "tiny_vmm"), str(HERE / "tiny_vmm.c")],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise LabUnavailable(f"tests/lab/tiny_vmm.c does not build: {out.stderr.strip()}")
+    shutil.copy(HERE / "lab.sh", tools / "lab.sh")
+    build_l2_initrd(tools / "l2-base.cpio")
+
+
+class Lab:
+    """One running L1. Use `Lab.boot()`; `run()` jobs; `close()` (or a with block) ends it."""
+
+    def __init__(
+        self, proc: subprocess.Popen[bytes], workdir: Path, kernel: LabKernel, owned: bool
+    ):
+        self.proc = proc
+        self.workdir = workdir
+        self.share = workdir / "share"
+        self.console_log = workdir / "console.log"
+        self.kernel = kernel
+        self.boot_seconds = 0.0
+        self.l1_uptime = 0.0
+        self._owned = owned
+        self._next_job = 0
+        self._closed = False
+        atexit.register(self.close)
+
+    @classmethod
+    def boot(
+        cls,
+        *,
+        workdir: Path | None = None,
+        cache: Path | None = None,
+        boot_timeout: float = 600.0,
+        memory_mb: int = 3072,
+        cpus: int = 2,
+        cpu_model: str = "qemu64,+svm,+npt",
+        qemu: str = QEMU,
+        interactive: bool = False,
+    ) -> Lab:
+        """Fetch the kernel if needed, build the initramfs and tools, boot L1 and wait for it.
+
+        `interactive` puts L1's console (a root shell) on this terminal instead of a log file;
+        jobs still work meanwhile.
+        """
+        qemu_path = shutil.which(qemu)
+        if qemu_path is None:
+            raise LabUnavailable(f"{qemu} is not installed (apt-get install qemu-system-x86)")
+        kernel = ensure_kernel(cache)
+        if not kernel.vmlinuz.exists():
+            raise LabUnavailable(f"the cached kernel has no {kernel.vmlinuz}: remove {kernel.root}")
+        owned = workdir is None
+        workdir = Path(tempfile.mkdtemp(prefix="vmexit-lab-")) if workdir is None else workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        os.chmod(workdir, 0o700)
+        share = workdir / "share"
+        lab_dir = share / ".lab"
+        for d in (lab_dir, share / "jobs", share / "guests"):
+            d.mkdir(parents=True, exist_ok=True)
+        build_tools(share / "tools")
+        initrd = build_l1_initrd(kernel, workdir / "l1-initrd.cpio")
+        shutil.copy(HERE / "l1_init.sh", lab_dir / "l1-init.sh")
+        shutil.copy(HERE / "l1_runner.py", lab_dir / "runner.py")
+        (lab_dir / "repo").write_text(f"{REPO}\n")
+        (lab_dir / "modules").write_text(f"{kernel.modules}\n")
+        (lab_dir / "vmlinuz").write_text(f"{kernel.vmlinuz}\n")
+        append = f"console=ttyS0 quiet panic=-1 mitigations=off labshare={share}"
+        console = workdir / "console.log"
+        argv = [
+            qemu_path, "-accel", "tcg,thread=multi", "-cpu", cpu_model,
+            "-m", str(memory_mb), "-smp", str(cpus),
+            "-nodefaults", "-display", "none", "-no-reboot",
+            "-serial", "mon:stdio" if interactive else f"file:{console}",
+            *([] if interactive else ["-monitor", "none"]),
+            "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
+            "-append", append + (" labmode=shell" if interactive else ""),
+            "-virtfs", f"local,path=/,mount_tag=hostroot,{_VIRTFS},readonly=on",
+            "-virtfs", f"local,path={share},mount_tag=labshare,{_VIRTFS}",
+        ]  # fmt: skip
+        started = time.monotonic()
+        stderr = open(workdir / "qemu.stderr", "wb")  # noqa: SIM115 - lives as long as qemu
+        proc = subprocess.Popen(
+            argv,
+            stdin=None if interactive else subprocess.DEVNULL,
+            stdout=None if interactive else subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=_die_with_parent,
+        )
+        stderr.close()
+        lab = cls(proc, workdir, kernel, owned)
+        if interactive:
+            return lab
+        try:
+            lab._wait_ready(started, boot_timeout)
+        except BaseException:
+            lab.close()
+            raise
+        return lab
+
+    def _qemu_error(self) -> str:
+        with contextlib.suppress(OSError):
+            lines = (self.workdir / "qemu.stderr").read_text(errors="replace").strip().splitlines()
+            return "; ".join(ln for ln in lines if "nrip-save" not in ln)[-2000:]
+        return ""
+
+    def console_tail(self, lines: int = 40) -> str:
+        return _tail(self.console_log, lines)
+
+    def _tail_note(self) -> str:
+        return f"\n--- console tail ({self.console_log}) ---\n{self.console_tail()}"
+
+    def _wait_ready(self, started: float, timeout: float) -> None:
+        ready = self.share / ".lab" / "ready"
+        deadline = started + timeout
+        while not ready.exists():
+            if self.proc.poll() is not None:
+                raise LabBootError(
+                    f"L1 (qemu) exited with status {self.proc.returncode} before it came up: "
+                    f"{self._qemu_error()}{self._tail_note()}"
+                )
+            if time.monotonic() > deadline:
+                raise LabBootError(f"L1 did not come up within {timeout:g} s{self._tail_note()}")
+            time.sleep(0.2)
+        self.boot_seconds = time.monotonic() - started
+        info = ready.read_text().splitlines()
+        errors = [ln.removeprefix("error ") for ln in info if ln.startswith("error ")]
+        for ln in info:
+            if ln.startswith("uptime "):
+                self.l1_uptime = float(ln.split()[1])
+        if errors:
+            raise LabBootError(
+                f"L1 came up but is not usable: {'; '.join(errors)}{self._tail_note()}"
+            )
+
+    def run(self, script: str, timeout: float = 300, env: dict[str, str] | None = None) -> LabJob:
+        """Run a bash script as root inside L1 and return what it left (see the module doc)."""
+        if self._closed or self.proc.poll() is not None:
+            raise LabBootError(f"L1 is not running{self._tail_note()}")
+        self._next_job += 1
+        name = f"{self._next_job:04d}"
+        jobs = self.share / "jobs"
+        tmp = jobs / f".{name}"
+        (tmp / "files").mkdir(parents=True)
+        (tmp / "script.sh").write_text(_PREAMBLE + script)
+        spec = {"timeout": timeout, "env": env or {}, "cwd": str(REPO)}
+        (tmp / "job.json").write_text(json.dumps(spec))
+        job = jobs / name
+        tmp.rename(job)
+        # the runner kills the job at `timeout`; the slack is for a slow (TCG, loaded) L1
+        deadline = time.monotonic() + timeout + 120
+        rc_file = job / "rc"
+        while not rc_file.exists():
+            if self.proc.poll() is not None:
+                raise LabBootError(
+                    f"L1 died during job {name} (qemu status {self.proc.returncode}): "
+                    f"{self._qemu_error()}{self._tail_note()}"
+                )
+            if time.monotonic() > deadline:
+                raise LabBootError(
+                    f"L1 did not finish job {name} within {timeout:g} s + 120 s slack\n"
+                    f"{self._tail_note()}"
+                )
+            time.sleep(0.1)
+        status = rc_file.read_text().split("\n", 1)
+        return LabJob(
+            stdout=_read(job / "stdout"),
+            stderr=_read(job / "stderr") + status[1].partition("runner error: ")[2],
+            rc=int(status[0]),
+            files=job / "files",
+            timed_out=status[1].startswith("timeout"),
+        )
+
+    def close(self) -> None:
+        """Stop L1: ask the runner to stop, then kill qemu if it is still there. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self.close)
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                (self.share / ".lab" / "stop").touch()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        if self._owned:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

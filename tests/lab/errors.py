@@ -1,0 +1,11 @@
+"""Why the lab cannot run, or why L1 did not come up."""
+
+from __future__ import annotations
+
+
+class LabUnavailable(Exception):
+    """The lab cannot run on this machine (no qemu, no kernel package, a bad cache folder...)."""
+
+
+class LabBootError(Exception):
+    """L1 did not come up, or died: the message ends with the tail of its console log."""

@@ -1,0 +1,82 @@
+# Helpers for lab jobs, inside L1:  source "$LAB_TOOLS/lab.sh"
+#
+#   tiny_vmm [-c vcpus] [-d seconds] [-n loops] [-r loops/s]   the tiny VMM ($LAB_TOOLS is on PATH)
+#   lab_guest_start NAME [-w 'shell'] [-c 'cyclictest args'] [-s smp] [-m MiB]
+#                               start an L2 QEMU guest (daemonized: it outlives the job)
+#   lab_guest_wait NAME [timeout_s]   wait until its kernel is up (L2-READY on its console)
+#   lab_guest_pid NAME          its QEMU pid
+#   lab_guest_console NAME      path of its serial console log (in the share: $LAB_GUESTS)
+#   lab_guest_stop NAME         kill it and wait until it is gone;  lab_guest_stop_all
+#
+# An L2 guest boots $LAB_KERNEL with a busybox initramfs; -w runs a shell snippet after boot,
+# -c runs cyclictest with those arguments after it (output on the console). vCPU threads are
+# named "CPU n/KVM" (-name NAME,debug-threads=on).
+
+lab_guest_console() { echo "$LAB_GUESTS/$1.console"; }
+
+lab_guest_pid() {
+    local f="$LAB_GUESTS/$1.pid"
+    [ -s "$f" ] || { echo "lab_guest_pid: no guest $1" >&2; return 1; }
+    cat "$f"
+}
+
+lab_guest_start() {
+    local name=$1 work="" ct="" smp=2 mem=256 opt
+    shift
+    OPTIND=1
+    while getopts "w:c:s:m:" opt; do
+        case $opt in
+        w) work=$OPTARG ;; c) ct=$OPTARG ;; s) smp=$OPTARG ;; m) mem=$OPTARG ;;
+        *) echo "lab_guest_start: bad option" >&2; return 2 ;;
+        esac
+    done
+    mkdir -p "$LAB_GUESTS"
+    local dir
+    dir=$(mktemp -d)
+    {
+        [ -n "$work" ] && printf '%s\n' "$work"
+        [ -n "$ct" ] && printf 'cyclictest %s\necho "L2-CYCLICTEST-DONE rc=$?"\n' "$ct"
+    } > "$dir/work.sh"
+    cp "$LAB_TOOLS/l2-base.cpio" "$LAB_GUESTS/$name.cpio"
+    (cd "$dir" && echo work.sh | busybox cpio -o -H newc 2>/dev/null) >> "$LAB_GUESTS/$name.cpio"
+    rm -rf "$dir"
+    rm -f "$LAB_GUESTS/$name.pid" "$LAB_GUESTS/$name.console"
+    qemu-system-x86_64 -enable-kvm -cpu host -smp "$smp" -m "$mem" \
+        -name "$name,debug-threads=on" -nodefaults -display none -monitor none -no-reboot \
+        -serial "file:$LAB_GUESTS/$name.console" \
+        -kernel "$LAB_KERNEL" -initrd "$LAB_GUESTS/$name.cpio" \
+        -append "console=ttyS0 quiet panic=-1 mitigations=off" \
+        -daemonize -pidfile "$LAB_GUESTS/$name.pid"
+}
+
+lab_guest_wait() {
+    local name=$1 timeout=${2:-300} pid i
+    pid=$(lab_guest_pid "$name") || return 1
+    for ((i = 0; i < timeout * 5; i++)); do
+        if grep -q L2-READY "$LAB_GUESTS/$name.console" 2>/dev/null; then return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "lab_guest_wait: guest $name (pid $pid) died; console:" >&2
+            tail -20 "$LAB_GUESTS/$name.console" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+    echo "lab_guest_wait: guest $name not up after ${timeout}s; console:" >&2
+    tail -20 "$LAB_GUESTS/$name.console" >&2
+    return 1
+}
+
+lab_guest_stop() {
+    local pid i
+    pid=$(lab_guest_pid "$1" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+    rm -f "$LAB_GUESTS/$1.pid"
+}
+
+lab_guest_stop_all() {
+    local f
+    for f in "$LAB_GUESTS"/*.pid; do [ -e "$f" ] && lab_guest_stop "$(basename "$f" .pid)"; done
+    return 0
+}
