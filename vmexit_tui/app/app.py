@@ -31,6 +31,7 @@ from vmexit_tui.analysis.comparison import ComparedRun, Comparison, compare, pai
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Interval, RunAccumulator, RunInfo
 from vmexit_tui.app.app_sources import AppSources
+from vmexit_tui.app.latency_mixin import LatencyMixin
 from vmexit_tui.app.messages import (
     IntervalReceived,
     RecordingFinished,
@@ -45,6 +46,7 @@ from vmexit_tui.app.screens.help_screen import HelpScreen
 from vmexit_tui.app.screens.run_picker import PickerEntry, RunPicker
 from vmexit_tui.app.widgets.compare_pane import MAX_RUNS, ComparePane
 from vmexit_tui.app.widgets.exit_table import ExitTable
+from vmexit_tui.app.widgets.latency_strip import LatencyStrip
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.app.widgets.status_line import StatusLine
@@ -106,7 +108,7 @@ def detach_from_terminal() -> None:
     os.close(null)
 
 
-class VmExitApp(App[int]):
+class VmExitApp(LatencyMixin, App[int]):
     """`vmexit-tui`: why do the guests exit, live."""
 
     # What a hang-up does to the process; the Pilot tests replace them (the tmux
@@ -194,6 +196,7 @@ class VmExitApp(App[int]):
                 yield Static(id="kind-bar")
                 yield ExitTable(id="exit-table")
                 yield SeriesPlot(id="series-plot")
+                yield LatencyStrip(id="latency-strip")
             with TabPane("3 Compare", id="compare"):
                 yield ComparePane(id="compare-pane")
         yield StatusLine(id="status")
@@ -235,6 +238,7 @@ class VmExitApp(App[int]):
             label=rec.info.vm_name if rec else None,
             simulated=bool(rec and rec.info.simulated),
             problem=text,
+            worst_latency_us=self._rt_worst(),
         )
 
     def _update_kind_bar(self) -> None:
@@ -306,6 +310,7 @@ class VmExitApp(App[int]):
         self.current = rec
         self.recordings.append(rec)
         rec.worker = self._record(rec)
+        self._start_rt(rec, vm)
         self.post_message(RecordingStarted(recorder.info))
 
     @work(group="recording", exit_on_error=False)
@@ -343,6 +348,7 @@ class VmExitApp(App[int]):
         if rec is None:
             return
         rec.acc.add(message.interval)
+        self._rt_exits(message.interval)
         rec.last_interval_at = self.sources.clock()
         self.apply_interval()
 
@@ -384,6 +390,7 @@ class VmExitApp(App[int]):
                 timeout=10,
             )
         self._freeze_live_run(rec)
+        self._stop_rt_soon()
         self._auto_pair(rec)
         self._update_status()
         self.refresh_bindings()
@@ -407,6 +414,7 @@ class VmExitApp(App[int]):
         if rec.worker is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(rec.worker.wait(), STOP_TIMEOUT_S)
+        await self._stop_rt()
 
     def action_mark(self) -> None:
         rec = self.current
@@ -444,7 +452,7 @@ class VmExitApp(App[int]):
             reason,
             rec.acc.reason_series(self.kind, reason) if reason else None,
             origin=rec.acc.first_start,
-            markers=rec.acc.markers,
+            markers=[*rec.acc.markers, *self._rt_markers()],
             of_mean=self.trend_of_mean,
             label="SIMULATED " if rec.info.simulated else "",
         )
@@ -730,10 +738,11 @@ class VmExitApp(App[int]):
         path = folder / f"run-{safe_name(rec.info.vm_name or '', 'run')}-{stamp}{snapshots.SUFFIX}"
         # The worker writes a copy: the recording keeps growing on the app's loop meanwhile.
         info, acc, duration_s = rec.info, copy.deepcopy(rec.acc), rec.duration_s
+        rt = self._rt_snapshot_args(rec)
         self._save_snapshot(
             path,
             "run",
-            lambda: snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s),
+            lambda: snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s, **rt),
         )
 
     @work(thread=True, group="snapshots", exit_on_error=False)

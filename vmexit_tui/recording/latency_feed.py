@@ -204,6 +204,10 @@ class LatencyFeed:
 
     async def stop(self) -> None:
         """Finish: the current interval is handed out, then `LatencyEnded`."""
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """`stop()` for synchronous callers."""
         self._stopping.set()
 
     async def _read(self, done: asyncio.Event) -> None:

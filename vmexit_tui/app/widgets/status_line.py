@@ -23,6 +23,7 @@ def status_text(
     label: str | None = None,
     simulated: bool = False,
     problem: str | None = None,
+    worst_latency_us: int | None = None,
 ) -> Text:
     """The status line's text (no Textual needed, so tests can check it directly)."""
     text = Text()
@@ -48,6 +49,8 @@ def status_text(
             text.append(f" {status.message}")
         elif status.message:
             text.append(f" · {status.message}", style="yellow")
+    if worst_latency_us is not None:
+        text.append(f" · worst latency {worst_latency_us} µs", style="bold")
     if problem:
         text.append("  ⚠ ", style="bold yellow")
         text.append(problem, style="yellow")
@@ -66,8 +69,15 @@ class StatusLine(Static):
         label: str | None = None,
         simulated: bool = False,
         problem: str | None = None,
+        worst_latency_us: int | None = None,
     ) -> None:
-        text = status_text(status, label=label, simulated=simulated, problem=problem)
+        text = status_text(
+            status,
+            label=label,
+            simulated=simulated,
+            problem=problem,
+            worst_latency_us=worst_latency_us,
+        )
         if text != self._last:
             self._last = text
             self.update(text, layout=False)  # one line, always: a repaint is enough
