@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from vmexit_tui import __version__, commands
+from vmexit_tui.recording.latency_session import add_latency_arguments
 
 
 def _command_modules() -> list[ModuleType]:
@@ -63,20 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how often the fleet view reads the exporters (default 5)",
     )
-    lat = parser.add_mutually_exclusive_group()
-    lat.add_argument(
-        "--latency-cmd", metavar="CMD",
-        help='read cyclictest\'s output from this command while recording, e.g. "ssh rt-guest '
-        'cyclictest -m -p95 -i 1000 -t 2" (split like a shell would, never run by one)',
-    )  # fmt: skip
-    lat.add_argument(
-        "--latency-file", metavar="PATH",
-        help="read cyclictest's output from a file that grows (e.g. a guest's serial console log)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--spike-us", type=float, metavar="N",
-        help="latency spike threshold in µs (default: the 99.9th percentile seen so far)",
-    )  # fmt: skip
+    add_latency_arguments(parser, stdin=False)  # for the TUI
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)

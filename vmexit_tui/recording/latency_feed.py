@@ -21,6 +21,7 @@ import os
 import pty
 import shlex
 import signal
+import stat
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -171,13 +172,36 @@ async def file_chunks(
 
 
 async def stream_chunks(stream: BinaryIO) -> AsyncIterator[str]:
-    """Text from a blocking binary stream (stdin), read in a thread; ends at EOF."""
-    while True:
-        data = await asyncio.to_thread(stream.read1 if hasattr(stream, "read1") else stream.read,
-                                       READ_SIZE)  # fmt: skip
-        if not data:
+    """Text from a binary stream (stdin) until EOF. A pipe or terminal is watched by the event
+    loop (no thread left blocked in a read at shutdown); a regular file is read directly."""
+    fd = stream.fileno()
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        while data := os.read(fd, READ_SIZE):
+            yield data.decode(errors="replace")
+        return
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
             return
-        yield data.decode(errors="replace")
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+        queue.put_nowait(data)
+
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    loop.add_reader(fd, readable)
+    try:
+        while data := await queue.get():
+            yield data.decode(errors="replace")
+    finally:
+        loop.remove_reader(fd)
+        os.set_blocking(fd, blocking)
 
 
 class LatencyFeed:

@@ -8,6 +8,7 @@ manifest and the snapshot keep.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary, Spike, SpikeLinker
@@ -69,3 +70,58 @@ class LatencySession:
         """Keyword arguments of `snapshots.save_run` for this session."""
         intervals: Sequence[LatencyInterval] = list(self.intervals)
         return {"latency": self.summary(), "latency_intervals": intervals, "audit": self.audit}
+
+
+def session_from_args(args: object, *, interval_s: float = 1.0) -> LatencySession | None:
+    """A session for `--latency-cmd` / `--latency-file` / `--latency-stdin` (None without)."""
+    from vmexit_tui.recording.latency_feed import LatencySpec
+
+    spec = LatencySpec(
+        command=getattr(args, "latency_cmd", None),
+        file=getattr(args, "latency_file", None),
+        stdin=bool(getattr(args, "latency_stdin", False)),
+        spike_us=getattr(args, "spike_us", None),
+    )
+    if not (spec.command or spec.file or spec.stdin):
+        return None
+    return LatencySession(
+        spec.chunks(), interval_s=interval_s, spike_us=spec.spike_us, source=spec.describe()
+    )
+
+
+def add_latency_arguments(parser: argparse.ArgumentParser, *, stdin: bool = True) -> None:
+    """--latency-cmd, --latency-file (and --latency-stdin), --spike-us."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--latency-cmd", metavar="CMD",
+        help="read cyclictest's output from this command (split like a shell would, never run "
+        'by one), e.g. "ssh rt-guest cyclictest -m -p95 -i 1000 -t 2"',
+    )  # fmt: skip
+    group.add_argument(
+        "--latency-file", metavar="PATH",
+        help="read cyclictest's output from a file that grows (e.g. a serial console log)",
+    )  # fmt: skip
+    if stdin:
+        group.add_argument(
+            "--latency-stdin", action="store_true", help="read cyclictest's output from stdin"
+        )
+    parser.add_argument(
+        "--spike-us", type=float, metavar="N",
+        help="latency spike threshold in µs (default: the 99.9th percentile seen so far)",
+    )  # fmt: skip
+
+
+async def pump(session: LatencySession, on_spike: Callable[[Spike], None]) -> str:
+    """Run the feed to its end; spikes resolved on the way go to `on_spike`; returns why it
+    ended."""
+    from vmexit_tui.recording.latency_feed import LatencyEnded
+
+    reason = "cancelled"
+    async for event in session.feed.events():
+        if isinstance(event, LatencyEnded):
+            reason = event.reason
+        else:
+            for spike in session.add_latency(event):
+                on_spike(spike)
+    session.ended = reason
+    return reason
