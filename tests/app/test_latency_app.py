@@ -66,3 +66,40 @@ async def test_latency_beside_exits_and_in_the_snapshot(tmp_path) -> None:
     while _cyclictests() - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _cyclictests() - before == set()
+
+
+async def test_compare_pane_shows_setup_latency_and_hints(tmp_path) -> None:
+    from textual.widgets import Static
+
+    from tests.analysis.test_run_context import BIND, RAW
+    from tests.app.helpers import Gate, make_app
+    from vmexit_tui.analysis.latency import LatencySummary
+    from vmexit_tui.analysis.model import EventKind
+    from vmexit_tui.analysis.running import RunInfo
+    from vmexit_tui.formats.cyclictest import ThreadSummary
+    from vmexit_tui.reference import seed_runs
+
+    paths = []
+    for label, checks, seed, mx in (
+        ("RAW", RAW, "gp-rt-raw", 900),
+        ("BIND", BIND, "gp-rt-bind", 60),
+    ):
+        lat = LatencySummary((ThreadSummary(0, cycles=1000, avg_us=5.0, max_us=mx),))
+        paths.append(snapshots.save_run(tmp_path / f"{label}.json", RunInfo(label=label),
+                                        {EventKind.VMEXIT: seed_runs.load(seed)},
+                                        latency=lat, audit=checks))  # fmt: skip
+    app = make_app(tmp_path, Gate(), autostart=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        context = app.query_one("#compare-context", Static)
+        await pilot.press("3")
+        await pilot.pause()
+        assert not context.display  # the built-in runs carry no audit or latency
+        app._set_compare([], 0)
+        for path in paths:
+            app._add_loaded_run(path, snapshots.load_run(path))
+        await wait_for(pilot, lambda: app.comparison is not None and context.display)
+        text = str(context.render())
+        assert "BIND: vCPU threads SCHED_FIFO 95 on CPUs 2, isolated" in text
+        assert "vm.vcpu0.policy: RAW SCHED_OTHER; BIND SCHED_FIFO 95" in text
+        assert "RAW: max 900 µs" in text and "BIND: max 60 µs" in text
+        assert "Hints (usual configuration causes" in text

@@ -594,6 +594,7 @@ class VmExitApp(LatencyMixin, App[int]):
         self._compare_drawn_at = time.monotonic()
         if self._loaded_comparison and self.comparison is not None:
             pane.show(self.comparison, note="loaded snapshot")
+            self._rt_compare(self.compare_runs, self.comparison)
             return
         runs = self._compared_runs()
         if len(runs) < 2:
@@ -615,6 +616,7 @@ class VmExitApp(LatencyMixin, App[int]):
             return
         note = "RAW/BIND pairs" if pairs else ""
         pane.show(self.comparison, note=note)
+        self._rt_compare(self.compare_runs, self.comparison)
 
     def _set_compare(self, runs: list[tuple[str, ComparedRun | None]], baseline: int = 0) -> None:
         self.compare_runs = runs[:MAX_RUNS]
@@ -776,6 +778,7 @@ class VmExitApp(LatencyMixin, App[int]):
         self._maybe_refresh_compare()
 
     def _add_loaded_run(self, path: Path, saved: snapshots.SavedRun) -> None:
+        self._rt_loaded(f"snap:run:{path}", saved)
         try:
             run = saved.compared(EventKind.VMEXIT)
         except KeyError as exc:

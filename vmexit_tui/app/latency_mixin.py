@@ -8,13 +8,14 @@ The logic lives in `vmexit_tui.recording.latency_session` (no Textual there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.message import Message
 
 from vmexit_tui.analysis.latency import LatencyInterval, Spike, describe_spike
+from vmexit_tui.analysis.run_context import RunContext, render_context, render_hints
 from vmexit_tui.analysis.running import Interval, Marker
 from vmexit_tui.app.widgets.latency_strip import LatencyStrip
 from vmexit_tui.host.discovery import VmInfo
@@ -77,6 +78,9 @@ class LatencyMixin:
             source=self.sources.latency_label,
         )
         self.latency = session
+        if not hasattr(self, "rt_sessions"):
+            self.rt_sessions: dict[int, LatencySession] = {}
+        self.rt_sessions[id(rec)] = session
         self._spike_notes = 0
         self.query_one(LatencyStrip).add_class("-active")  # type: ignore[attr-defined]
         recorder = getattr(rec, "recorder", None)
@@ -148,6 +152,41 @@ class LatencyMixin:
                 self.notify(describe_spike(spike), title="latency", timeout=10)  # type: ignore[attr-defined]
         if spikes:
             self._refresh_latency()
+
+    # --- the compare pane: RT setup and latency of the runs beside the exits
+    def _rt_loaded(self, key: str, saved: Any) -> None:
+        """A run snapshot was loaded into the pane: keep its audit and latency."""
+        if not hasattr(self, "rt_loaded"):
+            self.rt_loaded: dict[str, RunContext] = {}
+        self.rt_loaded[key] = RunContext(saved.info.label, saved.audit, saved.latency)
+
+    def _rt_context_of(self, key: str, run: Any) -> RunContext:
+        recordings = getattr(self, "recordings", [])
+        rec = None
+        if key == "live":
+            rec = getattr(self, "current", None)
+        elif key.startswith("rec:") and key[4:].isdigit() and int(key[4:]) < len(recordings):
+            rec = recordings[int(key[4:])]
+        label = run.label if run is not None else (rec.label if rec is not None else key)
+        if rec is not None:
+            session = getattr(self, "rt_sessions", {}).get(id(rec))
+            audit = getattr(self, "audits", {}).get(id(rec), ())
+            return RunContext(label, tuple(audit), session.summary() if session else None)
+        saved = getattr(self, "rt_loaded", {}).get(key)
+        return RunContext(label, saved.audit, saved.latency) if saved else RunContext(label)
+
+    def _rt_compare(self, runs: list[tuple[str, Any]], comparison: Any) -> None:
+        """Fill the pane's context block (hidden when no run carries an audit or latency)."""
+        static = self.query_one("#compare-context")  # type: ignore[attr-defined]
+        contexts = [self._rt_context_of(k, r) for k, r in runs] if comparison else []
+        if comparison is not None and len(contexts) == len(comparison.runs):
+            pairs = zip(contexts, comparison.runs, strict=True)
+            contexts = [replace(c, label=r.label) for c, r in pairs]
+        text = render_context(contexts) if contexts else ""
+        if text and comparison is not None and any(c.audit for c in contexts):
+            text += render_hints(contexts, comparison.findings)
+        static.update(text.rstrip("\n"))
+        static.set_class(bool(text), "-active")
 
     # --- what the app shows and saves
     def _rt_markers(self) -> list[Marker]:

@@ -70,6 +70,7 @@ class ComparePane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
         yield BatchedTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="compare-context")  # host RT setup and latency per run (issue 11)
         yield Static(id="compare-findings")
 
     def show(self, comparison: Comparison | None, *, note: str = "") -> None:
