@@ -28,7 +28,7 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
     sources.latency_label = spec.describe()
     sources.spike_us = spike_us
     sources.audit = lambda vm: audit([vm])
-    sources.autostart = None
+    sources.autostart = name  # the app starts recording it when its scan finds it
     app = VmExitApp(sources)
     result: dict = {}
     async with app.run_test(size=(140, 45)) as pilot:
@@ -42,9 +42,7 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
                 await pilot.pause(0.1)
             return True
 
-        await until(lambda: any(v.name == name for v in app.vms), 60)
-        vm = next(v for v in app.vms if v.name == name)
-        app._start(vm)
+        result["found_guest"] = await until(lambda: app.current is not None, 60)
         session_ok = await until(
             lambda: (
                 app.latency is not None
@@ -74,6 +72,8 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
             result["spikes"] = [s.to_json() for s in session.spikes]
             result["pending"] = len(session.linker.pending)
             result["skipped_lines"] = session.feed.stream.skipped_lines
+        result["recording_ended"] = repr(app.current.ended)
+        Path(out).write_text(json.dumps(result, indent=2))  # what was seen, whatever follows
         await pilot.press("2")
         await pilot.press("w")
         await until(lambda: list(Path(folder).glob("run-*.json")), 30)
@@ -87,8 +87,13 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
             result["snapshot_spikes"] = len(saved.latency.spikes) if saved.latency else 0
             result["snapshot_exits"] = saved.totals[next(iter(saved.totals))].sample_count
             result["snapshot_audit"] = {c.name: c.value for c in saved.audit}
-        await app.quit_cleanly()
-    Path(out).write_text(json.dumps(result, indent=2))
+        Path(out).write_text(json.dumps(result, indent=2))
+        try:
+            await app.quit_cleanly()
+        except Exception as exc:  # reported in the JSON; the test decides
+            result["quit_error"] = repr(exc)
+            Path(out).write_text(json.dumps(result, indent=2))
+            app.exit()
 
 
 if __name__ == "__main__":

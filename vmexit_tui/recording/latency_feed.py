@@ -150,6 +150,7 @@ async def file_chunks(
     """What is appended to `path` from now on (or from its start); waits for it to exist."""
     path = Path(path)
     pos: int | None = 0 if from_start else None
+    mid_line = False  # started in the middle of a line: its rest is not a whole line
     while True:
         try:
             size = path.stat().st_size
@@ -159,13 +160,22 @@ async def file_chunks(
             continue
         if pos is None:
             pos = size
+            if size:
+                with path.open("rb") as f:
+                    f.seek(size - 1)
+                    mid_line = f.read(1) != b"\n"
         if size < pos:  # truncated or replaced: start over
-            pos = 0
+            pos, mid_line = 0, False
         if size > pos:
             with path.open("rb") as f:
                 f.seek(pos)
                 data = f.read(min(size - pos, 4 * READ_SIZE))
             pos += len(data)
+            if mid_line:
+                cut = data.find(b"\n")
+                if cut < 0:
+                    continue
+                data, mid_line = data[cut + 1 :], False
             yield data.decode(errors="replace")
             continue
         await asyncio.sleep(poll_s)
