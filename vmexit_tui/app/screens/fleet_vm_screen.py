@@ -65,7 +65,7 @@ class FleetVmScreen(Screen[None]):
             cells = [
                 _cell(reason, reason, left=True),
                 _cell(fmt.rate(r.rate), r.rate),
-                _cell(fmt.UNKNOWN if r.share is None else fmt.pct(100 * r.share, 1), r.share),
+                _cell(fmt.UNKNOWN if r.share is None else fmt.pct(100 * r.share), r.share),
                 _cell(fmt.count(int(r.total)), r.total),
                 _cell(
                     fmt.UNKNOWN if r.seconds_per_s is None else f"{1e3 * r.seconds_per_s:.2f} ms",

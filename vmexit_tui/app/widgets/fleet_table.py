@@ -25,7 +25,7 @@ class FleetColumn:
 def _share(row: FleetRow) -> tuple[str, float | None]:
     if row.top_share is None:
         return fmt.UNKNOWN, None
-    return f"{fmt.pct(100.0 * row.top_share, 1)}%", row.top_share
+    return f"{fmt.pct(100.0 * row.top_share)}%", row.top_share
 
 
 def _status(row: FleetRow) -> tuple[str, str]:
