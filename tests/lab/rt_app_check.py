@@ -43,6 +43,17 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
             return True
 
         result["found_guest"] = await until(lambda: app.current is not None, 60)
+        if not result["found_guest"]:  # the first scan missed it: start it as a user would
+            result["vms"] = [v.name for v in app.vms]
+            if await until(lambda: any(v.name == name for v in app.vms), 60):
+                await pilot.press("1", "space")
+            result["found_guest"] = await until(lambda: app.current is not None, 30)
+        if not result["found_guest"]:
+            notes = getattr(app, "_notifications", ())
+            result["notifications"] = [str(getattr(n, "message", n)) for n in notes]
+            Path(out).write_text(json.dumps(result, indent=2))
+            app.exit()
+            return
         session_ok = await until(
             lambda: (
                 app.latency is not None

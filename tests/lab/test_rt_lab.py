@@ -33,7 +33,9 @@ def test_app_records_exits_and_cyclictest_from_the_console_file(lab: Lab) -> Non
         """,
         timeout=900,
     )
-    seen = json.loads((job.files / "app.json").read_text())
+    report = job.files / "app.json"
+    assert report.exists(), f"rc {job.rc}: {job.stderr[-3000:]}\n{job.stdout[-2000:]}"
+    seen = json.loads(report.read_text())
     print(json.dumps(seen, indent=2)[:6000])  # the figures, in the test log
     assert job.rc == 0, job.stderr[-3000:]
     assert seen["waited_ok"], seen
