@@ -21,8 +21,11 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
     from vmexit_tui.formats import snapshots
     from vmexit_tui.host.audit import audit
     from vmexit_tui.recording.latency_feed import LatencySpec
+    from vmexit_tui.recording.modes import detect, make_recorder
 
     sources = real_sources(Path(folder))
+    choice = detect()  # in the lab: in-kernel hist triggers (perf record is slow under TCG)
+    sources.make_recorder = lambda vm: make_recorder(choice.mode, vm)
     spec = LatencySpec(file=console, spike_us=spike_us)
     sources.latency_chunks = spec.chunks
     sources.latency_label = spec.describe()
@@ -30,7 +33,7 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
     sources.audit = lambda vm: audit([vm])
     sources.autostart = name  # the app starts recording it when its scan finds it
     app = VmExitApp(sources)
-    result: dict = {}
+    result: dict = {"mode": str(choice.mode), "mode_why": choice.why}
     async with app.run_test(size=(140, 45)) as pilot:
 
         async def until(cond, timeout: float) -> bool:

@@ -208,7 +208,10 @@ class LatencyMixin:
         return args
 
     def _refresh_latency(self) -> None:
-        strip = self.query_one(LatencyStrip)  # type: ignore[attr-defined]
+        strips = self.query(LatencyStrip)  # type: ignore[attr-defined]
+        if not strips:  # the app is shutting down: the widgets are gone
+            return
+        strip = strips.first()
         session = self.latency
         rec = getattr(self, "current", None)
         origin = rec.acc.first_start if rec is not None else None
