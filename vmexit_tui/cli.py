@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from vmexit_tui import __version__, commands
+from vmexit_tui.commands._arg_types import positive_float
 from vmexit_tui.recording.latency_session import add_latency_arguments
 
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--fleet-interval",
-        type=float,
+        type=positive_float,
         default=5.0,
         metavar="SECONDS",
         help="how often the fleet view reads the exporters (default 5)",

@@ -49,7 +49,7 @@ async def test_latency_beside_exits_and_in_the_snapshot(tmp_path) -> None:
         labels = [line[0] for line in strip._drawn[1]]
         assert {"T0 max", "T0 avg", "T1 max", "T1 avg"} <= set(labels)
         assert strip._drawn[3]  # spikes marked in the strip
-        app._refresh_plot()
+        app.live.show(app.current)
         marks = app.query_one(SeriesPlot)._data[3]
         assert any(label.startswith("spike ") for _, label in marks)  # and in the exit chart
         app._update_status()
@@ -73,9 +73,11 @@ async def test_compare_pane_shows_setup_latency_and_hints(tmp_path) -> None:
 
     from tests.analysis.test_run_context import BIND, RAW
     from tests.app.helpers import Gate, make_app
+    from vmexit_tui.analysis.compare_session import SnapshotRun
     from vmexit_tui.analysis.latency import LatencySummary
     from vmexit_tui.analysis.model import EventKind
     from vmexit_tui.analysis.running import RunInfo
+    from vmexit_tui.app.messages import SnapshotLoaded
     from vmexit_tui.formats.cyclictest import ThreadSummary
     from vmexit_tui.reference import seed_runs
 
@@ -94,10 +96,12 @@ async def test_compare_pane_shows_setup_latency_and_hints(tmp_path) -> None:
         await pilot.press("3")
         await pilot.pause()
         assert not context.display  # the built-in runs carry no audit or latency
-        app._set_compare([], 0)
-        for path in paths:
-            app._add_loaded_run(path, snapshots.load_run(path))
-        await wait_for(pilot, lambda: app.comparison is not None and context.display)
+        app.compare.set([])
+        for path in paths:  # as the run picker loads them
+            key = SnapshotRun("run", path)
+            app.post_message(SnapshotLoaded(key, run=snapshots.load_run(path).compared()))
+        await wait_for(pilot, lambda: context.display, timeout=10)
+        await wait_for(pilot, lambda: "BIND: max 60" in str(context.render()), timeout=10)
         text = str(context.render())
         assert "BIND: vCPU threads SCHED_FIFO 95 on CPUs 2, isolated" in text
         assert "vm.vcpu0.policy: RAW SCHED_OTHER; BIND SCHED_FIFO 95" in text

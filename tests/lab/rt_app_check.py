@@ -24,8 +24,18 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
     from vmexit_tui.recording.modes import detect, make_recorder
 
     sources = real_sources(Path(folder))
-    choice = detect()  # in the lab: in-kernel hist triggers (perf record is slow under TCG)
-    sources.make_recorder = lambda vm: make_recorder(choice.mode, vm)
+    choice = detect()
+
+    def make(vm):
+        try:
+            return make_recorder(choice.mode, vm)
+        except Exception as exc:  # that mode's source is not here: perf kvm stat live instead
+            result["make_error"] = repr(exc)
+            from vmexit_tui.recording.perf_live import PerfLiveRecorder
+
+            return PerfLiveRecorder(vm, interval_s=1)
+
+    sources.make_recorder = make
     spec = LatencySpec(file=console, spike_us=spike_us)
     sources.latency_chunks = spec.chunks
     sources.latency_label = spec.describe()

@@ -9,15 +9,20 @@ The logic lives in `vmexit_tui.recording.latency_session` (no Textual there).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.message import Message
 
+from vmexit_tui.analysis.compare_session import LiveRun, RecordedRun, SnapshotRun
 from vmexit_tui.analysis.latency import LatencyInterval, Spike, describe_spike
 from vmexit_tui.analysis.run_context import RunContext, render_context, render_hints
 from vmexit_tui.analysis.running import Interval, Marker
+from vmexit_tui.app.messages import SnapshotLoaded
+from vmexit_tui.app.widgets.compare_pane import ComparePane
 from vmexit_tui.app.widgets.latency_strip import LatencyStrip
+from vmexit_tui.formats.run_context_json import load_contexts
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.latency_feed import LatencyEnded
 from vmexit_tui.recording.latency_session import LatencySession
@@ -42,6 +47,14 @@ class LatencyStopped(Message):
 
     session: LatencySession
     ended: LatencyEnded
+
+
+@dataclass
+class ContextRead(Message):
+    """The audit and latency of a run snapshot in the compare pane were read."""
+
+    path: Path
+    context: RunContext
 
 
 @dataclass
@@ -154,34 +167,53 @@ class LatencyMixin:
             self._refresh_latency()
 
     # --- the compare pane: RT setup and latency of the runs beside the exits
-    def _rt_loaded(self, key: str, saved: Any) -> None:
-        """A run snapshot was loaded into the pane: keep its audit and latency."""
+    def on_mount(self) -> None:
+        self.query_one(ComparePane).drawn_hook = self._rt_compare  # type: ignore[attr-defined]
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        """A run snapshot joins the pane: read its audit and latency too (off the loop)."""
+        if message.run is not None and message.key.kind == "run":
+            self._read_context(message.key.path)
+
+    @work(thread=True, group="snapshots", exit_on_error=False)
+    def _read_context(self, path: Path) -> None:
+        contexts = load_contexts(str(path), 1)
+        self.post_message(ContextRead(path, contexts[0]))  # type: ignore[attr-defined]
+
+    def on_context_read(self, message: ContextRead) -> None:
         if not hasattr(self, "rt_loaded"):
-            self.rt_loaded: dict[str, RunContext] = {}
-        self.rt_loaded[key] = RunContext(saved.info.label, saved.audit, saved.latency)
+            self.rt_loaded: dict[Path, RunContext] = {}
+        self.rt_loaded[message.path] = message.context
+        pane = self.query_one(ComparePane)  # type: ignore[attr-defined]
+        pane.changed()
 
-    def _rt_context_of(self, key: str, run: Any) -> RunContext:
-        recordings = getattr(self, "recordings", [])
-        rec = None
-        if key == "live":
-            rec = getattr(self, "current", None)
-        elif key.startswith("rec:") and key[4:].isdigit() and int(key[4:]) < len(recordings):
-            rec = recordings[int(key[4:])]
-        label = run.label if run is not None else (rec.label if rec is not None else key)
-        if rec is not None:
-            session = getattr(self, "rt_sessions", {}).get(id(rec))
-            audit = getattr(self, "audits", {}).get(id(rec), ())
-            return RunContext(label, tuple(audit), session.summary() if session else None)
-        saved = getattr(self, "rt_loaded", {}).get(key)
-        return RunContext(label, saved.audit, saved.latency) if saved else RunContext(label)
+    def _rt_context_of(self, key: Any, label: str) -> RunContext:
+        sessions = getattr(self, "sessions", [])
+        session = None
+        if isinstance(key, LiveRun):
+            session = getattr(self, "current", None)
+        elif isinstance(key, RecordedRun) and key.index < len(sessions):
+            session = sessions[key.index]
+        if session is not None:
+            latency = getattr(self, "rt_sessions", {}).get(id(session))
+            audit = getattr(self, "audits", {}).get(id(session), ())
+            return RunContext(label, tuple(audit), latency.summary() if latency else None)
+        if isinstance(key, SnapshotRun):
+            saved = getattr(self, "rt_loaded", {}).get(key.path)
+            if saved is not None:
+                return replace(saved, label=label)
+        return RunContext(label)
 
-    def _rt_compare(self, runs: list[tuple[str, Any]], comparison: Any) -> None:
+    def _rt_compare(self, comparison: Any) -> None:
         """Fill the pane's context block (hidden when no run carries an audit or latency)."""
-        static = self.query_one("#compare-context")  # type: ignore[attr-defined]
-        contexts = [self._rt_context_of(k, r) for k, r in runs] if comparison else []
-        if comparison is not None and len(contexts) == len(comparison.runs):
-            pairs = zip(contexts, comparison.runs, strict=True)
-            contexts = [replace(c, label=r.label) for c, r in pairs]
+        pane = self.query_one(ComparePane)  # type: ignore[attr-defined]
+        static = pane.query_one("#compare-context")
+        contexts: list[RunContext] = []
+        keys = [k for k, r in pane.session.runs if r is not None or pane._live is not None]
+        if comparison is not None and len(keys) == len(comparison.runs):
+            contexts = [
+                self._rt_context_of(k, r.label) for k, r in zip(keys, comparison.runs, strict=True)
+            ]
         text = render_context(contexts) if contexts else ""
         if text and comparison is not None and any(c.audit for c in contexts):
             text += render_hints(contexts, comparison.findings)
@@ -213,6 +245,9 @@ class LatencyMixin:
             return
         strip = strips.first()
         session = self.latency
+        live = getattr(self, "live", None)
+        if live is not None:
+            live.spike_markers = tuple(self._rt_markers())
         rec = getattr(self, "current", None)
         origin = rec.acc.first_start if rec is not None else None
         if session is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vmexit_tui.app.app_sources import AppSources, demo_sources
 from vmexit_tui.formats import snapshots
-from vmexit_tui.host.discovery import VmInfo
+from vmexit_tui.host.discovery import VmInfo, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
 
 
@@ -25,10 +25,12 @@ def real_sources(folder: Path) -> AppSources:
     scanner = VmScanner()
 
     def make(vm: VmInfo) -> PerfRecorder:
+        if not vm.kvm:  # listed (marked "not KVM") but never recorded
+            raise ValueError(not_kvm_reason(vm))
         return PerfRecorder(vm, new_recording_folder(vm.name, vm.pid))
 
     return AppSources(
-        scan_vms=scanner.scan,
+        scan_vms=lambda: scanner.scan(include_non_kvm=True),
         make_recorder=make,
         snapshot_folder=folder,
         problems=tuple(run_checks()),

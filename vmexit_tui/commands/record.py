@@ -20,9 +20,11 @@ from pathlib import Path
 from vmexit_tui.analysis.latency import describe_spike
 from vmexit_tui.analysis.model import EventKind, Report, Scope
 from vmexit_tui.analysis.running import Interval, RunAccumulator
+from vmexit_tui.commands import _arg_types as arg_types
+from vmexit_tui.commands._arg_types import non_negative_int, positive_int
 from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
 from vmexit_tui.host import lifecycle, preflight
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
 from vmexit_tui.recording.latency_session import (
     LatencySession,
@@ -31,7 +33,13 @@ from vmexit_tui.recording.latency_session import (
     session_from_args,
 )
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
-from vmexit_tui.recording.protocol import RecordingEnded, RecordingState, RecordingStatus
+from vmexit_tui.recording.protocol import (
+    EndReason,
+    Recorder,
+    RecordingEnded,
+    RecordingState,
+    RecordingStatus,
+)
 
 NAME = "record"
 HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
@@ -42,14 +50,17 @@ TOP_REASONS = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--pid", type=int, help="the VM's process id")
+    who.add_argument("--pid", type=positive_int, help="the VM's process id")
     who.add_argument("--name", help="the VM's name (QEMU -name guest=NAME)")
     parser.add_argument(
-        "--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl+C)"
+        "--duration",
+        type=arg_types.duration,
+        metavar="S",
+        help="stop after S seconds (S > 0; without --duration, record until Ctrl+C)",
     )
     parser.add_argument(
         "--interval",
-        type=int,
+        type=positive_int,
         default=1,
         metavar="S",
         help="seconds per chunk / live block (whole seconds, default 1)",
@@ -67,7 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[EventKind.VMEXIT.value, EventKind.MMIO.value, EventKind.IOPORT.value],
         help="event kind to report; repeat for several (default: vmexit)",
     )
-    parser.add_argument("--vcpu", type=int, metavar="N", help="only vCPU N")
+    parser.add_argument(
+        "--vcpu", type=non_negative_int, metavar="N", help="only vCPU N (0, 1, ...)"
+    )
     parser.add_argument(
         "--live",
         action="store_true",
@@ -109,7 +122,7 @@ def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
             parts.append(f"{kind} -")
             continue
         n = report.sample_count
-        rate = n / interval.duration if interval.duration > 0 else 0.0
+        rate = interval.rate(kind) or 0.0
         text = f"{kind} {n} ({rate:.0f}/s)"
         top = sorted(report.rows, key=lambda r: r.samples, reverse=True)[:TOP_REASONS]
         if top and n:
@@ -174,8 +187,12 @@ async def _record(args: argparse.Namespace) -> int:
     except VmNotFound as e:
         io.err(str(e))
         return 1
+    if not vm.kvm:
+        io.err(not_kvm_reason(vm))
+        return 1
 
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
+    recorder: Recorder
     if args.live:
         from vmexit_tui.recording.perf_live import PerfLiveRecorder
 
@@ -208,7 +225,13 @@ async def _record(args: argparse.Namespace) -> int:
 
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, on_signal, sig)
-    timer = loop.call_later(args.duration, stop_soon) if args.duration else None
+
+    def duration_reached() -> None:
+        task = loop.create_task(recorder.stop_at_duration(args.duration))
+        stopping.add(task)
+        task.add_done_callback(stopping.discard)
+
+    timer = loop.call_later(args.duration, duration_reached) if args.duration else None
     where = f" into {out_dir}" if out_dir and not args.live else ""
     announced = False
     acc = RunAccumulator()
@@ -247,7 +270,7 @@ async def _record(args: argparse.Namespace) -> int:
 
     assert ended is not None
     if not ended.ok and acc.intervals == 0:
-        io.err(ended.detail or ended.reason)
+        io.err(ended.summary)
         return 1
     scope = Scope(pids=(vm.pid,), vcpu=args.vcpu)
     text = final_text(acc, kinds, scope)
@@ -259,8 +282,8 @@ async def _record(args: argparse.Namespace) -> int:
         write_private(out_dir / REPORT_NAME, text)
         io.err(f"saved in {out_dir}")
     if not ended.ok:
-        io.err(ended.detail or ended.reason)
+        io.err(ended.summary)
         return 1
-    if ended.reason != "stopped":
-        io.err(ended.detail or ended.reason)
+    if ended.reason is not EndReason.STOPPED:
+        io.err(ended.summary)
     return 0

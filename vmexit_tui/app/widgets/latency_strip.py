@@ -1,7 +1,7 @@
 """A strip under the exit chart: cyclictest latency per interval (max and avg per thread).
 
 Same time axis as the exit chart (seconds since the recording's first interval), spikes as
-red vertical lines like the chart's markers. Drawing is throttled as in `SeriesPlot`.
+red vertical lines like the chart's markers.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from textual_plotext import PlotextPlot
+
 from vmexit_tui.analysis.latency import LatencyInterval, Spike
-from vmexit_tui.app.widgets.series_plot import POINTS_PER_CELL, SeriesPlot, downsample
+from vmexit_tui.app.widgets.series_plot import MIN_REDRAW_S, POINTS_PER_CELL, downsample
 
 
 def strip_series(
@@ -33,8 +35,20 @@ def strip_series(
     return tuple(lines)
 
 
-class LatencyStrip(SeriesPlot):
-    """cyclictest latency beside the exits; empty (with a hint) without a latency source."""
+class LatencyStrip(PlotextPlot):
+    """cyclictest latency beside the exits; shown only when a latency source was given.
+
+    `show_latency` stores the data; the chart is rebuilt at most every `min_redraw_s`
+    (plotext builds it in Python), and only while visible.
+    """
+
+    def __init__(self, *, id: str | None = None, min_redraw_s: float = MIN_REDRAW_S) -> None:
+        super().__init__(id=id)
+        self.min_redraw_s = min_redraw_s
+        self._data: tuple | None = None
+        self._drawn: tuple | None = None
+        self._last_draw = 0.0
+        self._pending = False
 
     def show_latency(
         self,
@@ -56,6 +70,24 @@ class LatencyStrip(SeriesPlot):
             self._data = (title, strip_series(intervals, origin), (), marks, True)
         self._maybe_draw()
 
+    def _maybe_draw(self) -> None:
+        if self._data == self._drawn or not self.is_mounted or not self.display:
+            return
+        wait = self._last_draw + self.min_redraw_s - time.monotonic()
+        if wait > 0:
+            if not self._pending:
+                self._pending = True
+                self.set_timer(wait, self._timer_draw)
+            return
+        self._draw()
+
+    def _timer_draw(self) -> None:
+        self._pending = False
+        self._maybe_draw()
+
+    def on_show(self) -> None:
+        self.call_after_refresh(self._maybe_draw)
+
     def _draw(self) -> None:
         assert self._data is not None
         title, lines, _unused, marks, _flag = self._data
@@ -71,5 +103,4 @@ class LatencyStrip(SeriesPlot):
             plt.vline(x, "red")
         self._drawn = self._data
         self._last_draw = time.monotonic()
-        self.draws += 1
         self.refresh()
