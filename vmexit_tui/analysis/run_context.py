@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -212,8 +213,23 @@ def context_json(contexts: Sequence[RunContext], findings: Sequence[Finding] = (
     }
 
 
+def _wrap(block: str, width: int | None) -> str:
+    """Each line of `block` folded to `width`, continuation lines indented two more."""
+    if not width or not block:
+        return block
+    out = []
+    for line in block.splitlines():
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        out.append(textwrap.fill(line, width, subsequent_indent=indent, break_on_hyphens=False))
+    return "\n".join(out) + "\n"
+
+
 def with_context(
-    rendered: str, fmt: str, contexts: Sequence[RunContext], findings: Sequence[Finding]
+    rendered: str,
+    fmt: str,
+    contexts: Sequence[RunContext],
+    findings: Sequence[Finding],
+    width: int | None = None,
 ) -> str:
     """A rendered comparison with its context: the configuration and latency just above the
     findings and the hints after them (table, markdown), a `run_context` key (json); csv
@@ -224,7 +240,8 @@ def with_context(
         return json.dumps(doc, indent=2) + "\n"
     if fmt not in ("table", "markdown"):
         return rendered
-    block, hints = render_context(contexts), render_hints(contexts, findings)
+    block = _wrap(render_context(contexts), width if fmt == "table" else None)
+    hints = _wrap(render_hints(contexts, findings), width if fmt == "table" else None)
     marker = "\nFindings:" if fmt == "table" else "\n### Findings"
     at = rendered.find(marker)
     if block:

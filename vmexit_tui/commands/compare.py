@@ -165,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"vmexit-tui compare: error: {exc}", file=sys.stderr)
         return 2
     contexts = [replace(c, label=r.label) for c, r in zip(contexts, runs, strict=True)]
-    rendered = render(comparison, args.format, width=output_width(args.width))
-    sys.stdout.write(with_context(rendered, args.format, contexts, comparison.findings))
+    width = output_width(args.width)
+    rendered = render(comparison, args.format, width=width)
+    sys.stdout.write(with_context(rendered, args.format, contexts, comparison.findings, width))
     return 0
