@@ -50,7 +50,7 @@ async def test_latency_beside_exits_and_in_the_snapshot(tmp_path) -> None:
         assert {"T0 max", "T0 avg", "T1 max", "T1 avg"} <= set(labels)
         assert strip._drawn[3]  # spikes marked in the strip
         app.live.show(app.current)
-        marks = app.query_one(SeriesPlot)._data[3]
+        marks = app.query_one("#series-plot", SeriesPlot)._data[3]
         assert any(label.startswith("spike ") for _, label in marks)  # and in the exit chart
         app._update_status()
         status = str(app.query_one(StatusLine)._last)

@@ -79,12 +79,12 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
         result["waited_ok"] = session_ok
         session = app.latency
         await until(lambda: session is not None and not session.linker.pending, 60)
-        app._refresh_plot()
+        app.live.show(app.current)
         app._update_status()
         strip = app.query_one(LatencyStrip)
         result["strip_lines"] = [line[0] for line in (strip._data[1] if strip._data else ())]
         result["strip_marks"] = len(strip._data[3]) if strip._data else 0
-        plot = app.query_one(SeriesPlot)._data
+        plot = app.query_one("#series-plot", SeriesPlot)._data
         result["exit_chart_marks"] = [label for _, label in plot[3]] if plot else []
         result["status"] = str(app.query_one(StatusLine)._last)
         result["exit_intervals"] = app.current.acc.intervals
