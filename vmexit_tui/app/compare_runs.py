@@ -152,7 +152,7 @@ class CompareRuns(App[int]):
         elif self.current is None or not self.current.acc.intervals:
             self.notify("Nothing to save yet: record a VM first.", severity="warning")
         else:
-            self.snapshots.save_run(self.current)
+            self.snapshots.save_run(self.current, **self._rt_snapshot_args(self.current))
 
     def on_snapshot_saved(self, message: SnapshotSaved) -> None:
         self.notify(fmt.saved_message(message.what, message.path, self.size.width))
