@@ -18,7 +18,7 @@ from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.app.app import VmExitApp
 from vmexit_tui.app.app_sources import AppSources, demo_sources
 from vmexit_tui.app.format import sort_key
-from vmexit_tui.app.messages import IntervalReceived
+from vmexit_tui.app.messages import IntervalReceived, VmsScanned
 from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen, key_table
 from vmexit_tui.app.screens.run_picker import RunPicker
@@ -475,6 +475,9 @@ async def test_the_detail_screen_follows_the_recording_and_global_keys_work_ther
         assert screen.view.stat.samples > before  # live, not frozen at opening
         assert plain(screen.query_one(".detail-stats", Static)) != stats
         assert "Quit" in footer_labels(app)
+        app.post_message(VmsScanned(app.vms))  # a scan while the detail is shown
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
         await pilot.press("t")  # a global key, handled while the detail is shown
         assert app.live.trend_of_mean and isinstance(app.screen, DetailScreen)
         await pilot.press("w")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -84,6 +84,7 @@ class ComparePane(Vertical):
         super().__init__(id=id)
         self.session = CompareSession()
         self.comparison: Comparison | None = None
+        self.drawn_hook: Callable[[Comparison | None], None] | None = None
         self.shown = False
         self._live: ComparedRun | None = None
         self._columns: tuple[tuple[str, Text], ...] = ()
@@ -101,6 +102,7 @@ class ComparePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
+        yield Static(id="compare-context")  # host RT setup and latency per run (issue 11)
         with Horizontal(id="compare-main"):
             yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="compare-findings-box", can_focus=True):
@@ -137,6 +139,8 @@ class ComparePane(Vertical):
         if result.error:
             self.post_message(self.Failed(result.error))
         self.show(result.comparison, note=result.note)
+        if self.drawn_hook is not None:  # the app adds the runs' RT setup and latency
+            self.drawn_hook(result.comparison)
         if result.alone is not None:
             self.query_one("#compare-header", Static).update(
                 Text(f"{result.alone}: pick one more run with o to compare.", style="dim")

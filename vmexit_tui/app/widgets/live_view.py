@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import Marker
 from vmexit_tui.app.widgets.exit_table import ExitTable
 from vmexit_tui.app.widgets.reason_detail import ReasonDetail, ReasonView, reason_view
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
@@ -36,6 +37,7 @@ class LiveView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.spike_markers: tuple[Marker, ...] = ()  # cyclictest spikes (issue 11)
         self.kind = EventKind.VMEXIT
         self.trend_of_mean = False
         self.session: RecordingSession | None = None
@@ -120,7 +122,7 @@ class LiveView(Vertical):
             reason,
             acc.reason_series(self.kind, reason) if reason else None,
             origin=acc.first_start,
-            markers=acc.markers,
+            markers=[*acc.markers, *self.spike_markers],
             of_mean=self.trend_of_mean,
             label="SIMULATED " if session.info.simulated else "",
         )
