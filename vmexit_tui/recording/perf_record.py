@@ -82,6 +82,18 @@ def describe_exit(code: int) -> str:
     return f"perf exited with status {code}"
 
 
+def catches_signal(pid: int, sig: signal.Signals) -> bool:
+    """Whether process `pid` has a handler for `sig` (SigCgt in /proc/PID/status)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (int(sig) - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        return False
+    return False
+
+
 def pinning_now(vm: VmInfo) -> str | None:
     """The VM's pinning state now, None when it is gone."""
     if not is_alive(vm.pid, vm.started):
@@ -339,6 +351,9 @@ class PerfRecorder(RecorderBase):
         self._pending: collections.deque[Chunk] = collections.deque()
         self._exits_seen = False
         self._silent_probes = 0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._last_kick = -1e9
+        self.alarm_kicks = 0
         self.info = replace(self.info, folder=str(self.out_dir))
 
     # ---- setup -------------------------------------------------------------------------
@@ -436,6 +451,7 @@ class PerfRecorder(RecorderBase):
 
     async def _supervise(self, proc: asyncio.subprocess.Process) -> None:
         assert self.tracker is not None
+        self._proc = proc
         code = await self._supervise_perf(proc)
         self._pending.extend(self.tracker.scan())  # finished but not announced
         await self._report_pending()
@@ -443,7 +459,33 @@ class PerfRecorder(RecorderBase):
         await self._finalize(reason, detail, code)
 
     async def _on_round(self) -> bool:
+        self._kick_lost_alarm()
         return bool(await self._report_pending())
+
+    def _kick_lost_alarm(self) -> None:
+        """Give perf the `--switch-output` alarm it lost, until its first chunk appears.
+
+        perf arms the first alarm before its setup is done and ignores an alarm that comes
+        before then; the next alarm is armed only by a rotation. When setup takes longer than
+        the interval (a loaded host), perf never rotates and no interval ever comes (seen with
+        perf 6.1 here). A SIGALRM once perf is ready starts the rotations; it is sent only
+        when perf handles SIGALRM (unhandled, it would end perf).
+        """
+        proc, tracker = self._proc, self.tracker
+        if proc is None or proc.returncode is not None or tracker is None or self.started is None:
+            return
+        if tracker.chunks or self._pending or self._stop_requested:
+            return
+        now = time.monotonic()
+        overdue = time.time() - self.started > 2 * self.interval_s + 1
+        if not overdue or now - self._last_kick < self.interval_s:
+            return
+        if not catches_signal(proc.pid, signal.SIGALRM):
+            return
+        self._last_kick = now
+        self.alarm_kicks += 1
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGALRM)
 
     def _progress_status(self) -> None:
         assert self.tracker is not None
@@ -532,9 +574,7 @@ class PerfRecorder(RecorderBase):
             self.message = detail
         chunks = len(self.tracker.chunks) if self.tracker else 0
         self._status(chunks=chunks, bytes_on_disk=self.tracker.bytes_on_disk if self.tracker else 0)
-        self._emit(
-            RecordingEnded(reason, detail=detail, folder=str(self.out_dir))
-        )
+        self._emit(RecordingEnded(reason, detail=detail, folder=str(self.out_dir)))
 
     def _finalize_files(self, reason: EndReason, detail: str, pinning_end: str | None) -> None:
         stopped = time.time()
