@@ -51,6 +51,7 @@ from vmexit_tui.recording.protocol import (
 
 MIN_FREE_FRACTION = 0.05
 STOP_GRACE_S = 10.0
+ROTATION_SLACK = 0.9  # a round that wakes a little early still rotates
 NO_VM_EXITS = (
     "perf recorded {samples} KVM samples but no VM exits: this host does not report VM exits "
     "(nested or paravirtualised KVM: the kvm_exit/kvm_entry tracepoints never fire), so the "
@@ -80,18 +81,6 @@ def describe_exit(code: int) -> str:
             name = f"signal {-code}"
         return f"perf was killed by {name}"
     return f"perf exited with status {code}"
-
-
-def catches_signal(pid: int, sig: signal.Signals) -> bool:
-    """Whether process `pid` has a handler for `sig` (SigCgt in /proc/PID/status)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) >> (int(sig) - 1) & 1)
-    except (OSError, ValueError, IndexError):
-        return False
-    return False
 
 
 def pinning_now(vm: VmInfo) -> str | None:
@@ -352,8 +341,7 @@ class PerfRecorder(RecorderBase):
         self._exits_seen = False
         self._silent_probes = 0
         self._proc: asyncio.subprocess.Process | None = None
-        self._last_kick = -1e9
-        self.alarm_kicks = 0
+        self._last_rotation = time.monotonic()
         self.info = replace(self.info, folder=str(self.out_dir))
 
     # ---- setup -------------------------------------------------------------------------
@@ -459,33 +447,23 @@ class PerfRecorder(RecorderBase):
         await self._finalize(reason, detail, code)
 
     async def _on_round(self) -> bool:
-        self._kick_lost_alarm()
+        self._rotate_if_due()
         return bool(await self._report_pending())
 
-    def _kick_lost_alarm(self) -> None:
-        """Give perf the `--switch-output` alarm it lost, until its first chunk appears.
+    def _rotate_if_due(self) -> None:
+        """Ask perf for the next chunk (SIGUSR2) once an interval has passed since the last ask.
 
-        perf arms the first alarm before its setup is done and ignores an alarm that comes
-        before then; the next alarm is armed only by a rotation. When setup takes longer than
-        the interval (a loaded host), perf never rotates and no interval ever comes (seen with
-        perf 6.1 here). A SIGALRM once perf is ready starts the rotations; it is sent only
-        when perf handles SIGALRM (unhandled, it would end perf).
+        Not before perf has installed its SIGUSR2 handler: until then the signal would kill it.
         """
-        proc, tracker = self._proc, self.tracker
-        if proc is None or proc.returncode is not None or tracker is None or self.started is None:
-            return
-        if tracker.chunks or self._pending or self._stop_requested:
+        proc = self._proc
+        if proc is None or proc.returncode is not None or self._stop_requested:
             return
         now = time.monotonic()
-        overdue = time.time() - self.started > 2 * self.interval_s + 1
-        if not overdue or now - self._last_kick < self.interval_s:
+        if now - self._last_rotation < ROTATION_SLACK * self.interval_s:
             return
-        if not catches_signal(proc.pid, signal.SIGALRM):
-            return
-        self._last_kick = now
-        self.alarm_kicks += 1
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGALRM)
+        if lifecycle.catches_signal(proc.pid, signal.SIGUSR2):
+            proc.send_signal(signal.SIGUSR2)
+            self._last_rotation = now
 
     def _progress_status(self) -> None:
         assert self.tracker is not None
