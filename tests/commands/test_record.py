@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import stat
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_guest import guest_fixture, needs_qemu
+from tests.qemu_guest import guest_fixture, needs_qemu, qemu_guest
 from vmexit_tui.formats.perf_parser import parse_reports
 from vmexit_tui.recording.perf_argv import report_argv
 from vmexit_tui.recording.perf_chunks import read_manifest
@@ -22,7 +23,7 @@ pytestmark = [*needs_qemu, pytest.mark.perf]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-guest = guest_fixture(smp=2)
+guest = guest_fixture(smp=2, accel="kvm")
 
 
 def record(*args: str) -> subprocess.Popen:
@@ -50,6 +51,9 @@ def wait_first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # a readline() with nothing to read would block past the deadline
+        if not select.select([proc.stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
+            break
         line = proc.stdout.readline()
         if line.startswith("#"):
             return line
@@ -58,9 +62,10 @@ def wait_first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
     raise AssertionError("no interval line in time")
 
 
-def check_folder(out: Path, reason: str = "stopped") -> None:
+def check_folder(out: Path, reason: str = "stopped", detail: str = "stopped on request") -> None:
     m = read_manifest(out)
     assert m["end_reason"] == reason
+    assert m["end_detail"].startswith(detail), m["end_detail"]
     chunks = sorted(out.glob("perf.data.*"))
     assert chunks and [c["file"] for c in m["chunks"]] == [c.name for c in chunks]
     for chunk in chunks:
@@ -82,7 +87,8 @@ def test_record_for_a_duration(guest, tmp_path, no_new_perf):
     assert report_text.rstrip("\n") in stdout
     (total,) = parse_reports(report_text)
     assert total.scope.pids == (guest.pid,)
-    check_folder(out)
+    check_folder(out, reason="duration-reached", detail="duration reached (2.5 s)")
+    assert "duration reached (2.5 s)" in stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
@@ -123,3 +129,28 @@ def test_live_mode(guest, no_new_perf):
     assert proc.returncode == 0, stderr
     assert len([ln for ln in stdout.splitlines() if ln.startswith("#")]) >= 2
     assert "Total Samples:" in stdout
+
+
+def test_an_emulated_guest_is_refused_in_one_line_and_nothing_runs(tmp_path, no_new_perf):
+    with qemu_guest(smp=1, accel="tcg") as tcg:
+        out = tmp_path / "x"
+        with running("--pid", str(tcg.pid), "--out", str(out)) as proc:
+            stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert f"(pid {tcg.pid}) is not a KVM guest" in stderr and "cannot be recorded" in stderr
+    assert not out.exists()
+
+
+def test_interval_line_uses_the_one_number_format():
+    """Rates and times as `formats.numbers` writes them (issue 9 item 4): µs, not "us"."""
+    from vmexit_tui.analysis.model import EventKind, ExitStat, Report
+    from vmexit_tui.analysis.running import Interval
+    from vmexit_tui.commands.record import interval_line
+
+    report = Report(
+        EventKind.VMEXIT,
+        (ExitStat("HLT", 8, mean_us=2839.34), ExitStat("MSR_READ", 2, mean_us=0.514)),
+    )
+    line = interval_line(Interval(0, 0.0, 50.0, {EventKind.VMEXIT: report}), (EventKind.VMEXIT,))
+    assert "vmexit 10 (0.20/s) HLT 80% 2839µs, MSR_READ 20% 0.51µs" in line

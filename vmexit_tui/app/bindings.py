@@ -55,6 +55,8 @@ KEYS: tuple[Key, ...] = (
     Key("m", "mark", "Mark", "Mark this moment in the series", When.RECORDING),
     Key("e", "cycle_kind", "Event", "Switch the table: vmexit / mmio / ioport", When.LIVE),
     Key("t", "toggle_trend", "Trend", "Trends and chart: rate or mean time", When.LIVE),
+    Key("z", "toggle_zero", "Zero", "Chart's rate axis: from zero, or fitted to the data",
+        When.LIVE, show=False),
     Key("o", "open_run", "Add run", "Pick a run or a snapshot for the compare pane",
         When.COMPARE),
     Key("x", "remove_run", "Drop run", "Remove the last run from the compare pane",

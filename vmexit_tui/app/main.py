@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vmexit_tui.app.app_sources import AppSources, demo_sources
 from vmexit_tui.formats import snapshots
-from vmexit_tui.host.discovery import VmInfo
+from vmexit_tui.host.discovery import VmInfo, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
 
 
@@ -25,10 +25,12 @@ def real_sources(folder: Path) -> AppSources:
     scanner = VmScanner()
 
     def make(vm: VmInfo) -> PerfRecorder:
+        if not vm.kvm:  # listed (marked "not KVM") but never recorded
+            raise ValueError(not_kvm_reason(vm))
         return PerfRecorder(vm, new_recording_folder(vm.name, vm.pid))
 
     return AppSources(
-        scan_vms=scanner.scan,
+        scan_vms=lambda: scanner.scan(include_non_kvm=True),
         make_recorder=make,
         snapshot_folder=folder,
         problems=tuple(run_checks()),
@@ -42,7 +44,28 @@ def build_app(args: argparse.Namespace):
 
     folder = snapshot_folder()
     sources = demo_sources(folder) if getattr(args, "demo", False) else real_sources(folder)
+    with_latency(sources, args)
     return VmExitApp(sources)
+
+
+def with_latency(sources: AppSources, args: argparse.Namespace) -> AppSources:
+    """Add the cyclictest source (--latency-cmd / --latency-file, --spike-us) and, for real
+    guests, the RT audit."""
+    from vmexit_tui.host.audit import audit
+    from vmexit_tui.recording.latency_feed import LatencySpec
+
+    spec = LatencySpec(
+        command=getattr(args, "latency_cmd", None),
+        file=getattr(args, "latency_file", None),
+        spike_us=getattr(args, "spike_us", None),
+    )
+    if spec.command or spec.file:
+        sources.latency_chunks = spec.chunks
+        sources.latency_label = spec.describe()
+        sources.spike_us = spec.spike_us
+    if not sources.simulated:
+        sources.audit = lambda vm: audit([vm])
+    return sources
 
 
 def run_app(args: argparse.Namespace) -> int:

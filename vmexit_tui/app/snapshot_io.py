@@ -10,6 +10,7 @@ import copy
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 
@@ -37,7 +38,8 @@ class SnapshotIO:
         path = self.folder / f"comparison-{self._stamp()}{snapshots.SUFFIX}"
         self._save(path, "comparison", lambda: snapshots.save_comparison(path, comparison))
 
-    def save_run(self, session: RecordingSession) -> None:
+    def save_run(self, session: RecordingSession, **extra: Any) -> None:
+        """`extra`: more keyword arguments of `snapshots.save_run` (latency, audit)."""
         name = safe_name(session.info.vm_name or "", "run")
         path = self.folder / f"run-{name}-{self._stamp()}{snapshots.SUFFIX}"
         # The worker writes a copy: the recording keeps growing on the app's loop meanwhile.
@@ -45,7 +47,7 @@ class SnapshotIO:
         self._save(
             path,
             "run",
-            lambda: snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s),
+            lambda: snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s, **extra),
         )
 
     def _save(self, path: Path, what: str, save: Callable[[], Path]) -> None:
@@ -62,13 +64,15 @@ class SnapshotIO:
         """List the readable snapshots (`SnapshotsListed`, also when listing failed)."""
 
         def work() -> None:
-            found: list[tuple[SnapshotRun, str]] = []
+            found: list[tuple[SnapshotRun, str, str | None]] = []
             try:
                 for entry in snapshots.list_snapshots(self.folder):
-                    if entry.error is not None or entry.kind is None:
-                        continue  # unreadable: the CLI's `compare` reports why
+                    if entry.error is not None or entry.kind is None:  # listed, marked
+                        error = entry.error or "not a snapshot of a run or a comparison"
+                        found.append((SnapshotRun("bad", entry.path), entry.path.name, error))
+                        continue
                     label = f"{entry.kind}: {entry.label} ({entry.path.name})"
-                    found.append((SnapshotRun(entry.kind, entry.path), label))
+                    found.append((SnapshotRun(entry.kind, entry.path), label, None))
             except OSError as exc:
                 self.app.post_message(SnapshotFailed(f"Snapshots not listed: {exc}"))
             self.app.post_message(SnapshotsListed(tuple(found)))

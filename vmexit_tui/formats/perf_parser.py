@@ -189,10 +189,13 @@ class ReportStreamParser:
     block per interval; each is the counts of that interval alone.
 
     Lines outside a table that are not perf's (notes, shell prompts, elisions) are skipped and
-    listed in `warnings`; `spans` holds the first and last line of each report handed out.
+    listed in `warnings` (the first `MAX_WARNINGS`; `warnings_dropped` counts the rest). With
+    `keep_spans`, `spans` holds the first and last line of each report handed out.
     """
 
-    def __init__(self, source: str = "<input>") -> None:
+    MAX_WARNINGS = 1000
+
+    def __init__(self, source: str = "<input>", *, keep_spans: bool = False) -> None:
         self.source = source
         self._line_no = 0
         self._partial = ""
@@ -201,6 +204,8 @@ class ReportStreamParser:
         self._seen_header = False
         self._pending: tuple[int, str] | None = None  # a failed row: wrapped onto the next line?
         self.warnings: list[ParseWarning] = []
+        self.warnings_dropped = 0
+        self.keep_spans = keep_spans
         self.spans: list[tuple[int, int]] = []
 
     def feed(self, text: str) -> list[Report]:
@@ -268,10 +273,14 @@ class ReportStreamParser:
                     f"{len(block.rows)} rows were pasted",
                 )
         self._done.append(block.to_report(self.source))
-        self.spans.append((block.start_line, max(block.last_line, block.start_line)))
+        if self.keep_spans:
+            self.spans.append((block.start_line, max(block.last_line, block.start_line)))
 
     def _warn(self, line: int, kind: str, text: str) -> None:
-        self.warnings.append(ParseWarning(self.source, line, kind, text))
+        if len(self.warnings) < self.MAX_WARNINGS:  # a long live session must not grow
+            self.warnings.append(ParseWarning(self.source, line, kind, text))
+        else:
+            self.warnings_dropped += 1
 
     def _skip(self, line: str) -> None:
         self._warn(self._line_no, kind_of(line), line)
@@ -317,8 +326,10 @@ class ReportStreamParser:
             block.title_entries = int(m["n"])
             self._seen_header = True
             return
-        columns = _COLUMNS.match(raw.replace("\t", " ").rstrip())
-        view = TABLE_HEADER.match(raw.replace("\t", " ").rstrip())
+        columns = view = None
+        if "Samples" in line:  # both column headers hold it; rows never do
+            header = raw.replace("\t", " ").rstrip()
+            columns, view = _COLUMNS.match(header), TABLE_HEADER.match(header)
         if block is None or block.scope is None or (block.has_table and (columns or view)):
             if columns or view:  # an excerpt that starts at the column header
                 if block is None or block.has_table:
@@ -331,6 +342,8 @@ class ReportStreamParser:
                 return
         block.last_line = self._line_no
         if block.event is None:
+            if view is not None:  # perf's scope line pasted above the table view
+                block.table_view = True
             if block.table_view:
                 if not view:
                     self._fail(
@@ -364,19 +377,17 @@ class ReportStreamParser:
         if _UNKNOWN_CODE.match(line):
             block.unknown_codes.append(line)
             return
-        if is_elision(line):
+        row = self._try_row(line, block)
+        if row is not None:
+            block.rows.append(row)
+        elif is_elision(line):
             self._warn(self._line_no, "elision", line)
-            return
-        if ends_a_table(line):  # the paste stopped before perf's end of the table
+        elif ends_a_table(line):  # the paste stopped before perf's end of the table
             block.last_line = self._line_no - 1
             self._finish()
             self._skip(line)
-            return
-        row = self._try_row(line, block)
-        if row is None:
-            self._pending = (self._line_no, line)
-            return
-        block.rows.append(row)
+        else:
+            self._pending = (self._line_no, line)  # a wrapped row, or the end of a table view
 
     def _resolve_pending(self, line: str, raw: str) -> None:
         """The line after one that is no row: a wrapped row, the end of a table, or an error."""
@@ -486,7 +497,7 @@ def parse_text(text: str, *, source: str = "<input>") -> ParsedText:
 
     Raises `ReportParseError` when the input holds no report at all, or a broken one.
     """
-    parser = ReportStreamParser(source)
+    parser = ReportStreamParser(source, keep_spans=True)
     reports = parser.feed(text)
     reports += parser.close()
     if not reports:

@@ -31,7 +31,7 @@ from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.audit import audit
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive, not_kvm_reason
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.perf_chunks import (
     Chunk,
@@ -51,6 +51,7 @@ from vmexit_tui.recording.protocol import (
 
 MIN_FREE_FRACTION = 0.05
 STOP_GRACE_S = 10.0
+ROTATION_SLACK = 0.9  # a round that wakes a little early still rotates
 NO_VM_EXITS = (
     "perf recorded {samples} KVM samples but no VM exits: this host does not report VM exits "
     "(nested or paravirtualised KVM: the kvm_exit/kvm_entry tracepoints never fire), so the "
@@ -124,6 +125,10 @@ class RecorderBase:
         """Ask the recording to finish; idempotent. `events()` then drains and ends."""
         self._request_stop()
 
+    async def stop_at_duration(self, seconds: float) -> None:
+        """Stop because the asked duration is over: the manifest says "duration reached"."""
+        self._request_stop(EndReason.DURATION_REACHED, f"duration reached ({seconds:g} s)")
+
     def _request_stop(self, reason: EndReason | None = None, detail: str = "") -> None:
         if reason is not None and self._end is None and not self._stop_requested:
             self._end = (reason, detail)
@@ -185,7 +190,9 @@ class RecorderBase:
         return not is_alive(self.vm.pid, self.vm.started)
 
     async def _check_can_start(self) -> None:
-        """Raise `CouldNotStart` when tracefs is missing or the VM is gone."""
+        """Raise `CouldNotStart`: the VM is not a KVM guest or is gone, or tracefs is missing."""
+        if not self.vm.kvm:
+            raise CouldNotStart(EndReason.NOT_STARTED, not_kvm_reason(self.vm))
         if await asyncio.to_thread(preflight.ensure_tracefs) is None:
             raise CouldNotStart(
                 EndReason.NOT_STARTED,
@@ -333,6 +340,8 @@ class PerfRecorder(RecorderBase):
         self._pending: collections.deque[Chunk] = collections.deque()
         self._exits_seen = False
         self._silent_probes = 0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._last_rotation = time.monotonic()
         self.info = replace(self.info, folder=str(self.out_dir))
 
     # ---- setup -------------------------------------------------------------------------
@@ -430,6 +439,7 @@ class PerfRecorder(RecorderBase):
 
     async def _supervise(self, proc: asyncio.subprocess.Process) -> None:
         assert self.tracker is not None
+        self._proc = proc
         code = await self._supervise_perf(proc)
         self._pending.extend(self.tracker.scan())  # finished but not announced
         await self._report_pending()
@@ -437,7 +447,23 @@ class PerfRecorder(RecorderBase):
         await self._finalize(reason, detail, code)
 
     async def _on_round(self) -> bool:
+        self._rotate_if_due()
         return bool(await self._report_pending())
+
+    def _rotate_if_due(self) -> None:
+        """Ask perf for the next chunk (SIGUSR2) once an interval has passed since the last ask.
+
+        Not before perf has installed its SIGUSR2 handler: until then the signal would kill it.
+        """
+        proc = self._proc
+        if proc is None or proc.returncode is not None or self._stop_requested:
+            return
+        now = time.monotonic()
+        if now - self._last_rotation < ROTATION_SLACK * self.interval_s:
+            return
+        if lifecycle.catches_signal(proc.pid, signal.SIGUSR2):
+            proc.send_signal(signal.SIGUSR2)
+            self._last_rotation = now
 
     def _progress_status(self) -> None:
         assert self.tracker is not None

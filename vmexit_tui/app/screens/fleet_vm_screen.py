@@ -34,7 +34,8 @@ class FleetVmScreen(Screen[None]):
     def __init__(self, key: str, view: FleetView) -> None:
         super().__init__()
         self.key = key
-        self.first = view
+        self.latest = view
+        self.ready = False  # columns added: views that arrive before wait in `latest`
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-vm-title")
@@ -46,9 +47,13 @@ class FleetVmScreen(Screen[None]):
         table = self.query_one(DataTable)
         for key, title in _COLUMNS:
             table.add_column(title, key=key)
-        self.show(self.first)
+        self.ready = True
+        self.show(self.latest)
 
     def show(self, view: FleetView) -> None:
+        self.latest = view
+        if not self.ready:
+            return
         row = view.row(self.key)
         title = self.query_one("#fleet-vm-title", Static)
         if row is None:

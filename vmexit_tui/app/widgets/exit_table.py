@@ -9,7 +9,6 @@ re-sorts only when rows came or went or a value of the sort column changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,45 +23,22 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from vmexit_tui.analysis.model import EventKind, ExitStat
+from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import RunAccumulator
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import sort_key
-
-Value = float | str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    title: str
-    text: Callable[[ExitStat, float | None, str], tuple[str, Value]]
-    left: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("name", "Reason", lambda r, _rate, _t: (r.reason, r.reason), left=True),
-    Column("samples", "Samples", lambda r, _rate, _t: (fmt.count(r.samples), r.samples)),
-    Column("share", "Smp%", lambda r, _rate, _t: (fmt.pct(r.samples_pct), r.samples_pct)),
-    Column("time_pct", "Time%", lambda r, _rate, _t: (fmt.pct(r.time_pct), r.time_pct)),
-    Column("rate", "Rate", lambda _r, rate, _t: (fmt.rate(rate), rate)),
-    Column("mean", "Mean", lambda r, _rate, _t: (fmt.us_short(r.mean_us), r.mean_us)),
-    Column("min", "Min", lambda r, _rate, _t: (fmt.us_short(r.min_us), r.min_us)),
-    Column("max", "Max", lambda r, _rate, _t: (fmt.us_short(r.max_us), r.max_us)),
-    Column(
-        "spread",
-        "Spr%",
-        lambda r, _rate, _t: (
-            fmt.spread_short(r.rel_stddev_pct, r.rel_stddev_below),
-            r.spread_bound,
-        ),
-    ),
-    Column("trend", "Trend", lambda _r, _rate, trend: (trend, None), left=True),
+from vmexit_tui.app.widgets.exit_columns import (
+    COLUMNS,
+    INDEX,
+    MAX_TREND_WIDTH,
+    SORTABLE,
+    TREND_WIDTH,
+    Column,
+    Value,
 )
-SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
-INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
-TREND_WIDTH = 8  # at least: with the narrow number formats, the table fits 80 columns
-MAX_TREND_WIDTH = 64  # a wide terminal shows this many points of the trend
+
+__all__ = ["COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
+
 LINE_CACHE_SIZE = 1_000
 EMPTY = "no data yet"
 
@@ -145,6 +121,9 @@ class ExitTable(ScrollView, can_focus=True):
         self._acc: RunAccumulator | None = None
         self._lines: LRUCache[tuple, Strip] = LRUCache(LINE_CACHE_SIZE)
         self._layout_version = 0  # widths, sort arrow, styles: every line changes
+        self._styles: dict[str, Style] = {}
+        self._shown: tuple | None = None  # what `show` last applied
+        self._stale = False
         self.lines_rendered = 0  # rendered (not served from the cache): for tests and benches
 
     @property
@@ -194,6 +173,7 @@ class ExitTable(ScrollView, can_focus=True):
 
     # ---- updates -----------------------------------------------------------------------
     def clear_rows(self) -> None:
+        self._shown = None
         self._rows.clear()
         self._order.clear()
         self._acc = None
@@ -212,6 +192,10 @@ class ExitTable(ScrollView, can_focus=True):
             self.clear_rows()
         self._acc = acc
         total = acc.total(kind)
+        shown = (total, acc.last, len(acc.markers), self.trend_of_mean, self._trend_width)
+        if shown == self._shown and not self._stale:
+            return  # told again of the same data (a mark, a status): nothing to redo
+        self._shown, self._stale = shown, False
         series = acc.series.get(kind, {})
         last = acc.last
         width = self._trend_width
@@ -354,6 +338,7 @@ class ExitTable(ScrollView, can_focus=True):
             self._trend_width = width
             self._widths[-1] = max(cell_len(COLUMNS[-1].title), width)
             if self._acc is not None:
+                self._stale = True
                 self.show(self._acc, self.kind)  # every trend changes
             self._relayout()
 
@@ -367,15 +352,29 @@ class ExitTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._lines.clear()
+        self._forget_styles()
 
     def _on_focus(self, event: events.Focus) -> None:
-        self._lines.clear()
+        self._forget_styles()
         self.refresh()
 
     def _on_blur(self, event: events.Blur) -> None:
-        self._lines.clear()
+        self._forget_styles()
         self.refresh()
+
+    def _forget_styles(self) -> None:
+        self._styles.clear()
+        self._lines.clear()
+
+    def _style(self, component: str = "") -> Style:
+        """The widget's style (plus a component's), remembered until the styles change:
+        `rich_style` walks every ancestor, and each line would pay for it."""
+        style = self._styles.get(component)
+        if style is None:
+            base = self.rich_style
+            style = base + self.get_component_rich_style(component) if component else base
+            self._styles[component] = style
+        return style
 
     def _title(self, col: Column) -> str:
         arrow = ("▼" if self.descending else "▲") if col.key == self.sort_column else ""
@@ -397,12 +396,12 @@ class ExitTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
-        base = self.rich_style
+        base = self._style()
         if y == 0:
             key: tuple = ("header", self._layout_version, self.sort_column, self.descending)
             strip = self._lines.get(key)
             if strip is None:
-                style = base + self.get_component_rich_style("exit-table--header")
+                style = self._style("exit-table--header")
                 header = [self._title(c) for c in COLUMNS]
                 strip = self._lines[key] = self._line(header, style)
                 self.lines_rendered += 1
@@ -418,11 +417,9 @@ class ExitTable(ScrollView, can_focus=True):
             key = (reason, row.version, self._layout_version, cursor, index % 2, self.has_focus)
             strip = self._lines.get(key)
             if strip is None:
-                style = base
-                if index % 2:
-                    style += self.get_component_rich_style("exit-table--even-row")
+                style = self._style("exit-table--even-row") if index % 2 else base
                 if cursor:
-                    style += self.get_component_rich_style("exit-table--cursor")
+                    style += self._style("exit-table--cursor")
                 strip = self._lines[key] = self._line(row.texts, style)
                 self.lines_rendered += 1
         return strip.crop_extend(scroll_x, scroll_x + width, base)
@@ -439,5 +436,5 @@ class ExitTable(ScrollView, can_focus=True):
                 line = f"{line} {word}" if line else word
         lines.append(line)
         text = f" {lines[y - 1]}" if y - 1 < len(lines) else ""
-        style = base + self.get_component_rich_style("exit-table--empty")
+        style = self._style("exit-table--empty")
         return Strip([Segment(set_cell_size(text, width), style)])

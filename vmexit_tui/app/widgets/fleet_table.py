@@ -33,7 +33,9 @@ def _status(row: FleetRow) -> tuple[str, str]:
 
 
 COLUMNS: tuple[FleetColumn, ...] = (
-    FleetColumn("host", "Host", lambda r: (r.host, r.host), left=True),
+    FleetColumn(
+        "host", "Host", lambda r: (f"✗ {r.host}" if r.error else r.host, r.host), left=True
+    ),
     FleetColumn("vm", "VM", lambda r: (r.vm or "—", r.vm or ""), left=True),
     FleetColumn("rate", "Exits/s", lambda r: (fmt.rate(r.exits_per_s), r.exits_per_s)),
     FleetColumn("top", "Top reason", lambda r: (r.top_reason or "—", r.top_reason), left=True),

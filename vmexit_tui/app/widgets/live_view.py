@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import Marker
 from vmexit_tui.app.widgets.exit_table import ExitTable
 from vmexit_tui.app.widgets.reason_detail import ReasonDetail, ReasonView, reason_view
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
@@ -36,15 +37,17 @@ class LiveView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.spike_markers: tuple[Marker, ...] = ()  # cyclictest spikes (issue 11)
         self.kind = EventKind.VMEXIT
         self.trend_of_mean = False
         self.session: RecordingSession | None = None
+        self._kind_bar: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="kind-bar")
         with Horizontal(id="live-main"):
             yield ExitTable(id="exit-table")
-            yield ReasonDetail(id="live-detail", min_redraw_s=2.0)
+            yield ReasonDetail(id="live-detail", min_redraw_s=2.0, both_charts=False)
         yield SeriesPlot(id="series-plot")
 
     def on_mount(self) -> None:
@@ -119,12 +122,14 @@ class LiveView(Vertical):
             reason,
             acc.reason_series(self.kind, reason) if reason else None,
             origin=acc.first_start,
-            markers=acc.markers,
+            markers=[*acc.markers, *self.spike_markers],
             of_mean=self.trend_of_mean,
             label="SIMULATED " if session.info.simulated else "",
         )
         if self.wide:
-            self.query_one(ReasonDetail).show(self.selected_view())
+            detail = self.query_one(ReasonDetail)
+            detail.of_mean = self.trend_of_mean  # one chart beside the table: the trend's
+            detail.show(self.selected_view())
 
     def _update_kind_bar(self) -> None:
         table = self.table
@@ -138,7 +143,9 @@ class LiveView(Vertical):
         text.append(f"{table.sort_title} {'▼' if table.descending else '▲'}", style="bold")
         if self.session is not None and self.session.info.simulated:
             text.append("  SIMULATED", style="bold magenta")
-        self.query_one("#kind-bar", Static).update(text, layout=False)  # one line, fixed
+        if text != self._kind_bar:
+            self._kind_bar = text
+            self.query_one("#kind-bar", Static).update(text, layout=False)  # one line, fixed
 
     @on(ExitTable.ReasonHighlighted)
     def _reason_highlighted(self) -> None:

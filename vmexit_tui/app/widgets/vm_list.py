@@ -55,7 +55,7 @@ class VmList(DataTable):
                 Text(pinning, style=_PINNING_STYLE.get(pinning, "")),
                 Text(fmt.pct(vm.cpu_percent, 1), justify="right"),  # 800.0 for 8 busy vCPUs
                 Text(fmt.size(vm.rss_bytes) if vm.rss_bytes else fmt.UNKNOWN, justify="right"),
-                vm.vmm,
+                vm.vmm if vm.kvm else Text(f"{vm.vmm} (not KVM)", style="dim"),
             )
             if key in self.rows:
                 for (col, _), cell in zip(_COLUMNS, cells, strict=True):
