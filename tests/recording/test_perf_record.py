@@ -20,8 +20,8 @@ from vmexit_tui.host import lifecycle
 from vmexit_tui.host.discovery import VmScanner
 from vmexit_tui.recording.perf_argv import report_argv
 from vmexit_tui.recording.perf_chunks import chunk_time, read_manifest
-from vmexit_tui.recording.perf_record import NO_VM_EXITS, EndReason, PerfRecorder
-from vmexit_tui.recording.protocol import RecordingEnded, RecordingStatus
+from vmexit_tui.recording.perf_record import NO_VM_EXITS, PerfRecorder
+from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingStatus
 
 pytestmark = [*needs_qemu, pytest.mark.perf]
 
