@@ -7,13 +7,9 @@ from pathlib import Path
 import pytest
 
 from vmexit_tui.analysis.model import EventKind
-from vmexit_tui.formats.perf_parser import (
-    ReportParseError,
-    ReportStreamParser,
-    cut_bound,
-    parse_report,
-    parse_reports,
-)
+from vmexit_tui.formats.perf_parser import parse_report, parse_reports
+from vmexit_tui.formats.perf_report_lines import ReportParseError, cut_bound
+from vmexit_tui.formats.perf_stream_parser import ReportStreamParser
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Interval
-from vmexit_tui.formats.perf_parser import ReportParseError, ReportStreamParser
+from vmexit_tui.formats.perf_report_lines import ReportParseError
+from vmexit_tui.formats.perf_stream_parser import ReportStreamParser
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording import perf_argv

@@ -29,7 +29,8 @@ from typing import Any, NamedTuple
 
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Interval
-from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
+from vmexit_tui.formats.perf_parser import parse_reports
+from vmexit_tui.formats.perf_report_lines import ReportParseError
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.audit import audit
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
