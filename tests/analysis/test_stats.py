@@ -35,7 +35,6 @@ def test_regularized_gamma_matches_scipy(a, x):
 
 @pytest.mark.parametrize("x", [-40.0, -5.0, -1.0, 0.0, 0.3, 2.5, 8.0, 37.0])
 def test_normal_matches_scipy(x):
-    assert close(stats.normal_cdf(x), sp.norm.cdf(x))
     assert close(stats.normal_sf(x), sp.norm.sf(x))
 
 
@@ -46,7 +45,6 @@ def test_normal_matches_scipy(x):
 )  # fmt: skip
 def test_student_t_matches_scipy(t, df):
     assert close(stats.student_t_sf(t, df), sp.t.sf(t, df), 1e-8)
-    assert close(stats.student_t_cdf(t, df), sp.t.cdf(t, df), 1e-8)
 
 
 def test_student_t_hand_worked():
@@ -73,29 +71,16 @@ def test_binomial_tails_match_scipy(k, n, p):
     assert close(stats.binomial_sf_incl(k, n, p), sp.binom.sf(k - 1, n, p), 1e-9)
 
 
-def test_two_proportion_z_hand_worked_and_equals_chi_square_2x2():
+def test_two_proportion_z_hand_worked():
     # 30/100 against 50/100: pooled 0.4, se = sqrt(0.4*0.6*0.02) = 0.069282, z = 0.2/se
     result = stats.two_proportion_z(30, 100, 50, 100)
     assert close(result.statistic, 0.2 / math.sqrt(0.4 * 0.6 * 0.02), 1e-12)
     assert close(result.p_value, 2 * sp.norm.sf(result.statistic), 1e-9)
-    table = stats.chi_square([[30, 70], [50, 50]])
-    assert close(table.statistic, result.statistic**2, 1e-12)
-    assert close(table.p_value, result.p_value, 1e-9)
-    assert table.df == 1
 
 
 def test_two_proportion_z_direction_and_no_variance():
     assert stats.two_proportion_z(50, 100, 30, 100).statistic < 0
     assert stats.two_proportion_z(0, 10, 0, 20).p_value == 1.0
-
-
-def test_chi_square_matches_scipy_and_drops_empty_rows():
-    table = [[21811, 21795], [19763, 24630], [9660, 11241], [1047, 608], [0, 0], [15, 7]]
-    mine = stats.chi_square(table)
-    ref = sp.chi2_contingency([r for r in table if sum(r)], correction=False)
-    assert close(mine.statistic, ref.statistic, 1e-10)
-    assert close(mine.p_value, ref.pvalue, 1e-8) or (mine.p_value < 1e-300 and ref.pvalue < 1e-300)
-    assert mine.df == 4
 
 
 def test_welch_matches_scipy_from_summary_stats():

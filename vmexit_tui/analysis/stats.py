@@ -12,7 +12,6 @@ All p-values are two-sided.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 _EPS = 1e-15
@@ -128,11 +127,6 @@ def regularized_gamma_pair(a: float, x: float) -> tuple[float, float]:
 # --- distributions ------------------------------------------------------------------------
 
 
-def normal_cdf(x: float) -> float:
-    """P(Z <= x) for a standard normal Z."""
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
 def normal_sf(x: float) -> float:
     """P(Z > x) for a standard normal Z (accurate far into the tail)."""
     return 0.5 * math.erfc(x / math.sqrt(2.0))
@@ -147,11 +141,6 @@ def student_t_sf(t: float, df: float) -> float:
     # P(|T| > |t|) = I_{df/(df+t^2)}(df/2, 1/2)
     both_tails = regularized_beta(df / 2.0, 0.5, df / (df + t * t))
     return 0.5 * both_tails if t >= 0 else 1.0 - 0.5 * both_tails
-
-
-def student_t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with `df` degrees of freedom."""
-    return student_t_sf(-t, df)
 
 
 def chi2_sf(x: float, df: float) -> float:
@@ -200,34 +189,6 @@ def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> TestResult:
         return TestResult(0.0, 1.0)
     z = diff / math.sqrt(var)
     return TestResult(z, min(1.0, 2.0 * normal_sf(abs(z))))
-
-
-def chi_square(table: Sequence[Sequence[float]]) -> TestResult:
-    """Pearson's chi-square test of independence (homogeneity) over a contingency table.
-
-    Rows and columns whose totals are zero carry no information and are dropped before the
-    degrees of freedom ``(r - 1) * (c - 1)`` are counted.
-    """
-    rows = [list(map(float, r)) for r in table]
-    if not rows or any(len(r) != len(rows[0]) for r in rows):
-        raise ValueError("the table must be a non-empty rectangle of counts")
-    if any(v < 0 for r in rows for v in r):
-        raise ValueError("counts must not be negative")
-    rows = [r for r in rows if sum(r) > 0]
-    keep = [j for j in range(len(rows[0]) if rows else 0) if sum(r[j] for r in rows) > 0]
-    rows = [[r[j] for j in keep] for r in rows]
-    if len(rows) < 2 or len(keep) < 2:
-        return TestResult(0.0, 1.0, 0.0)
-    row_sums = [sum(r) for r in rows]
-    col_sums = [sum(r[j] for r in rows) for j in range(len(keep))]
-    total = sum(row_sums)
-    stat = 0.0
-    for i, r in enumerate(rows):
-        for j, observed in enumerate(r):
-            expected = row_sums[i] * col_sums[j] / total
-            stat += (observed - expected) ** 2 / expected
-    df = (len(rows) - 1) * (len(keep) - 1)
-    return TestResult(stat, chi2_sf(stat, df), float(df))
 
 
 def welch_t(

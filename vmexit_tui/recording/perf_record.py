@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Interval
@@ -62,12 +62,6 @@ NO_VM_EXITS = (
     "exit tables stay empty"
 )
 _SILENT_PROBES = 10  # chunks probed with `perf report --stats` before giving up on the question
-
-
-class DiskUsage(NamedTuple):
-    total: int
-    used: int
-    free: int
 
 
 def pinning_now(vm: VmInfo) -> str | None:
