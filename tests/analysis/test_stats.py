@@ -26,13 +26,6 @@ def test_regularized_beta_matches_scipy(a, b, x):
     assert close(upper, special.betaincc(a, b, x))
 
 
-@pytest.mark.parametrize(("a", "x"), [(0.5, 0.1), (1, 1), (3, 10), (50, 40), (50, 80), (0.5, 700)])
-def test_regularized_gamma_matches_scipy(a, x):
-    lower, upper = stats.regularized_gamma_pair(a, x)
-    assert close(lower, special.gammainc(a, x))
-    assert close(upper, special.gammaincc(a, x))
-
-
 @pytest.mark.parametrize("x", [-40.0, -5.0, -1.0, 0.0, 0.3, 2.5, 8.0, 37.0])
 def test_normal_matches_scipy(x):
     assert close(stats.normal_sf(x), sp.norm.sf(x))
@@ -51,16 +44,6 @@ def test_student_t_hand_worked():
     # df = 1 is the Cauchy distribution: P(T > 1) = 1/4; df = 2: P(T > t) = (1 - t/sqrt(t^2+2))/2
     assert close(stats.student_t_sf(1.0, 1), 0.25, 1e-12)
     assert close(stats.student_t_sf(2.0, 2), (1 - 2 / math.sqrt(6)) / 2, 1e-12)
-
-
-@pytest.mark.parametrize(("x", "df"), [(0.5, 1), (3.84, 1), (9.21, 2), (100.0, 10), (500.0, 3)])
-def test_chi2_sf_matches_scipy(x, df):
-    assert close(stats.chi2_sf(x, df), sp.chi2.sf(x, df), 1e-9)
-
-
-def test_chi2_sf_hand_worked():
-    # With 2 degrees of freedom the survival function is exp(-x/2).
-    assert close(stats.chi2_sf(7.0, 2), math.exp(-3.5), 1e-12)
 
 
 @pytest.mark.parametrize(
