@@ -192,7 +192,7 @@ async def test_a_second_recording_of_the_same_vm_is_refused(guest, tmp_path, no_
     assert not (tmp_path / "other").exists() or not list((tmp_path / "other").glob("perf.data*"))
     # released on stop: a new recording may start
     again = await collect(PerfRecorder(vm, tmp_path / "third"), stop_after(1))
-    assert again[-1].reason == EndReason.STOPPED
+    assert again[-1].reason == EndReason.STOPPED, again[-1]
 
 
 async def test_abandoning_the_event_stream_stops_perf(guest, tmp_path, no_new_perf):
