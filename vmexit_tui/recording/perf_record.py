@@ -55,7 +55,7 @@ from vmexit_tui.recording.protocol import (
 )
 
 MIN_FREE_FRACTION = 0.05
-ROTATION_SLACK = 0.9  # a round that wakes a little early still rotates
+ROTATION_RETRY_S = 0.5  # SIGUSR2 again when perf has not announced the chunk by then
 NO_VM_EXITS = (
     "perf recorded {samples} KVM samples but no VM exits: this host does not report VM exits "
     "(nested or paravirtualised KVM: the kvm_exit/kvm_entry tracepoints never fire), so the "
@@ -118,6 +118,7 @@ class PerfRecorder(RecorderBase):
         self._silent_probes = 0
         self._proc: asyncio.subprocess.Process | None = None
         self._last_rotation = time.monotonic()
+        self._rotation_asked: float | None = None  # a SIGUSR2 perf has not answered yet
         self.info = replace(self.info, folder=str(self.out_dir))
 
     # ---- setup -------------------------------------------------------------------------
@@ -227,19 +228,32 @@ class PerfRecorder(RecorderBase):
         return bool(await self._report_pending())
 
     def _rotate_if_due(self) -> None:
-        """Ask perf for the next chunk (SIGUSR2) once an interval has passed since the last ask.
+        """Ask perf for the next chunk (SIGUSR2) when an interval has passed since the last one.
 
         Not before perf has installed its SIGUSR2 handler: until then the signal would kill it.
+        A signal that arrives while perf is still setting up is ignored by perf, so it is sent
+        again every `ROTATION_RETRY_S` until perf announces the chunk.
         """
         proc = self._proc
         if proc is None or proc.returncode is not None or self._stop_requested:
             return
         now = time.monotonic()
-        if now - self._last_rotation < ROTATION_SLACK * self.interval_s:
+        if self._rotation_asked is not None:
+            if now - self._rotation_asked < ROTATION_RETRY_S:
+                return
+        elif now - self._last_rotation < self.interval_s:
             return
         if lifecycle.catches_signal(proc.pid, signal.SIGUSR2):
             proc.send_signal(signal.SIGUSR2)
-            self._last_rotation = now
+            self._rotation_asked = now
+
+    def _round_timeout(self) -> float:
+        """Wake for the next rotation on time, and soon again while perf has not answered."""
+        if self._stop_requested:
+            return self.interval_s
+        if self._rotation_asked is not None:
+            return ROTATION_RETRY_S
+        return max(self._last_rotation + self.interval_s - time.monotonic(), 0.1)
 
     def _progress_status(self) -> None:
         assert self.tracker is not None
@@ -251,6 +265,7 @@ class PerfRecorder(RecorderBase):
             text = line.decode(errors="replace").rstrip()
             path = dump_path(text)
             if path is not None:
+                self._rotation_asked, self._last_rotation = None, time.monotonic()
                 chunk = self.tracker.announce(path)
                 if chunk is not None:
                     self._pending.append(chunk)

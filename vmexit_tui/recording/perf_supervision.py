@@ -192,7 +192,7 @@ class RecorderBase:
         while not exited.done():
             woke = asyncio.create_task(self._wake.wait())
             await asyncio.wait(
-                {woke, exited}, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
+                {woke, exited}, timeout=self._round_timeout(), return_when=asyncio.FIRST_COMPLETED
             )
             woke.cancel()
             self._wake.clear()
@@ -219,6 +219,10 @@ class RecorderBase:
 
     async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:  # pragma: no cover
         raise NotImplementedError
+
+    def _round_timeout(self) -> float:
+        """How long a round may wait for a wake-up."""
+        return self.interval_s
 
     async def _ask_to_stop(self, proc: asyncio.subprocess.Process) -> None:
         """The first, polite request to stop: SIGINT."""
