@@ -49,6 +49,7 @@ from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
 from vmexit_tui.app.widgets.latency_strip import LatencyStrip
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
+from vmexit_tui.app.widgets.series_plot import AxisKeys
 from vmexit_tui.app.widgets.status_line import StatusLine
 from vmexit_tui.app.widgets.vm_list import VmList
 from vmexit_tui.host.discovery import VmInfo
@@ -60,7 +61,7 @@ FOCUS = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}
 When = bindings.When
 
 
-class VmExitApp(LatencyMixin, CompareRuns, CleanExit):
+class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
     """`vmexit-tui`: why do the guests exit, live."""
 
     CSS_PATH = "app.tcss"
@@ -99,6 +100,7 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit):
         self.compare_pane.refresh_s = self.compare_refresh_s
         self.status_line = self.query_one(StatusLine)
         self.vm_list = self.query_one(VmList)
+        self.problems = self.query_one(ProblemsPanel)  # kept: queries see the current screen
         self.install_signal_handlers()
         refs = self.sources.reference_runs()
         self.compare.set(
@@ -118,7 +120,7 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit):
         return next((p for p in self.sources.problems if p.blocking), None)
 
     def _show_problems(self) -> None:
-        self.query_one(ProblemsPanel).show(
+        self.problems.show(
             self.sources.problems, no_vms=not self.vms, demo=self.sources.simulated
         )
 
@@ -289,17 +291,9 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit):
         self._leave_detail()
         self.live.cycle_kind()
 
-    def action_toggle_trend(self) -> None:
-        self.live.toggle_trend()
-
-    def action_sort_next(self) -> None:
-        self.live.sort_next()
-
-    def action_sort_previous(self) -> None:
-        self.live.sort_previous()
-
-    def action_reverse(self) -> None:
-        self.live.reverse()
+    def action_live(self, action: str) -> None:
+        """s, S, r, t: the live tab's own actions (sort, reverse, trend of rate or mean)."""
+        getattr(self.live, action)()
 
     def action_show_tab(self, tab: str) -> None:
         self._leave_detail()
@@ -307,15 +301,10 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit):
         self._focus_tab()  # now, so a key typed right after the tab key reaches its table
 
     def _focus_tab(self) -> None:
-        """Focus the table of the shown tab, without that focus choosing the tab.
-
-        TabbedContent activates the pane of every `TabPane.Focused` it receives. Focus moves
-        are deferred, so in a burst of keys ("3 2 s" in one read) the focus message of the
-        first switch arrived after the second switch and switched back to the compare pane.
-        Our own focus move is therefore kept from reporting `TabPane.Focused`.
-        """
+        """Focus the shown tab's table, keeping that move from choosing a tab: focus moves
+        are deferred, and in a burst of keys ("3 2 s") the first switch's came last."""
         with self.tabs.prevent(TabPane.Focused):
-            self.query_one(FOCUS[self.tab]).focus()
+            self.tabs.query_one(FOCUS[self.tab]).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:

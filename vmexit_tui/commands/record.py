@@ -22,6 +22,7 @@ from vmexit_tui.analysis.model import EventKind, Report, Scope
 from vmexit_tui.analysis.running import Interval, RunAccumulator
 from vmexit_tui.commands import _arg_types as arg_types
 from vmexit_tui.commands._arg_types import non_negative_int, positive_int
+from vmexit_tui.formats import numbers
 from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_reason
@@ -113,7 +114,7 @@ class _Out:
 
 
 def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
-    """`#3 17:12:03 1.00s vmexit 1234 (1234/s) EPT_VIOLATION 42% 0.47us, ...`"""
+    """`#3 17:12:03 1.00s vmexit 1234 (1234/s) EPT_VIOLATION 42% 0.47µs, ...`"""
     stamp = datetime.fromtimestamp(interval.end).strftime("%H:%M:%S")
     parts = [f"#{interval.index + 1}", stamp, f"{interval.duration:.2f}s"]
     for kind in kinds:
@@ -123,12 +124,12 @@ def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
             continue
         n = report.sample_count
         rate = interval.rate(kind) or 0.0
-        text = f"{kind} {n} ({rate:.0f}/s)"
+        text = f"{kind} {n} ({numbers.rate(rate)}/s)"
         top = sorted(report.rows, key=lambda r: r.samples, reverse=True)[:TOP_REASONS]
         if top and n:
             text += " " + ", ".join(
                 f"{r.reason} {100 * r.samples / n:.0f}%"
-                + (f" {r.mean_us:.2f}us" if r.mean_us is not None else "")
+                + (f" {numbers.us(r.mean_us)}µs" if r.mean_us is not None else "")
                 for r in top
             )
         parts.append(text)

@@ -16,6 +16,7 @@ from vmexit_tui.analysis.comparison import ComparedRun, Comparison, RunCell
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
 from vmexit_tui.app.throttle import Throttle
+from vmexit_tui.formats import numbers
 
 COMPARE_REFRESH_S = 1.0
 WIDE = 160  # from this width the findings stand beside the table
@@ -25,10 +26,8 @@ _RUN_COLUMNS = ("samples", "share", "mean")
 CELL_MEMO_SIZE = 2_000
 
 
-def _delta(value: float | None, digits: int = 1, suffix: str = "") -> NumberText:
-    if value is None:
-        return NumberText(fmt.UNKNOWN, None)
-    return NumberText(f"{value:+.{digits}f}{suffix}", value)
+def _delta(value: float | None, shown: str) -> NumberText:
+    return NumberText(shown, value)
 
 
 def findings_text(comparison: Comparison | None) -> Text:
@@ -36,13 +35,22 @@ def findings_text(comparison: Comparison | None) -> Text:
     text = Text()
     if comparison is None:
         return text
+    for note in comparison.notes:  # e.g. a run with no exits
+        text.append(f"⚠ {note}\n", style="bold yellow")
     findings = comparison.findings
     if not findings:
-        text.append("No change passes the significance test.", style="dim")
+        text.append("No change passes the significance test.\n", style="dim")
     for f in findings:
         arrow = _UP if f.direction == "up" else _DOWN
         text.append(f"{arrow} ", style="bold red" if f.direction == "up" else "bold green")
         text.append(f"{f.text}\n")
+    if comparison.differences:
+        text.append(
+            "Differences (durations unknown: count changes, descriptive, not tested)\n",
+            style="bold dim",
+        )
+        for d in comparison.differences:
+            text.append(f"· {d.text}\n", style="dim")
     text.rstrip()
     return text
 
@@ -226,8 +234,9 @@ class ComparePane(Vertical):
                 cells.extend(self._run_cells(row.reason, i, cell, marks))
             if two:
                 other = 1 - comparison.baseline
-                cells.append(_delta(row.share_delta[other], 2))
-                cells.append(_delta(row.mean_delta_pct[other], 0, "%"))
+                share_d, mean_d = row.share_delta[other], row.mean_delta_pct[other]
+                cells.append(_delta(share_d, numbers.pp(share_d, unit=False)))
+                cells.append(_delta(mean_d, numbers.change(mean_d)))
             rows[row.reason] = cells
         return rows
 
@@ -260,7 +269,7 @@ class ComparePane(Vertical):
         reason: str, i: int, cell: RunCell | None, marks: dict[tuple[str, int, str], str]
     ) -> Sequence[NumberText]:
         if cell is None:
-            return [NumberText(fmt.UNKNOWN, None, "dim") for _ in range(3)]
+            return [NumberText(fmt.ABSENT, None, "dim") for _ in range(3)]  # no exits
         out = []
         for column, display, value in (
             ("samples", fmt.count(cell.samples), cell.samples),
