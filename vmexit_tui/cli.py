@@ -27,9 +27,16 @@ def _command_modules() -> list[ModuleType]:
     return sorted(found, key=lambda m: m.NAME)
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A bad option is one line on stderr (`--duration: must be 0 or more, got -5`), no usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser: TUI options at the top, one sub-parser per command."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="vmexit-tui",
         description="Why do your KVM guests leave guest mode? Live VM-exit statistics "
         "from perf kvm stat. Without a subcommand it opens the terminal UI.",
@@ -39,6 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="open the UI on simulated VMs drawn from the built-in reference runs",
+    )
+    parser.add_argument(
+        "--fleet",
+        nargs="+",
+        metavar="URL",
+        help="open the fleet view on these `vmexit-tui serve` exporters (HOST:PORT or URL)",
+    )
+    parser.add_argument(
+        "--fleet-file", metavar="FILE", help="the fleet's exporter URLs, one per line"
+    )
+    parser.add_argument(
+        "--fleet-interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how often the fleet view reads the exporters (default 5)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():

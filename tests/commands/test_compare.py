@@ -81,3 +81,17 @@ def test_errors_go_to_stderr_with_nonzero_exit(tmp_path):
     assert p.returncode != 0 and "2 to 4 runs" in p.stderr
     p = cli("gp-rt-raw", "gp-rt-bind", "--baseline", "7")
     assert p.returncode != 0 and "only 2 runs" in p.stderr
+
+
+def test_one_file_holding_two_reports_compares_them_with_each_other(tmp_path):
+    path = Path(__file__).parents[1] / "fixtures" / "pasted" / "before_after.txt"
+    p = cli(str(path), "--format", "json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert [r["label"] for r in data["runs"]] == ["before_after[1]", "before_after[2]"]
+    assert [r["total_samples"] for r in data["runs"]] == [2114, 1323]
+    blob = tmp_path / "perf.data"
+    blob.write_bytes(b"PERFILE2\x00" * 100)
+    bad = cli(str(blob), "gp-gp-raw")
+    assert bad.returncode == 2
+    assert f"{blob}: binary file, not a perf kvm stat report" in bad.stderr

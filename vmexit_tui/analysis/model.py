@@ -62,10 +62,15 @@ _COLUMN_TITLES = {
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What a report covers: all VMs or some pids, all vCPUs or one."""
+    """What a report covers: all VMs or some pids, all vCPUs or one.
+
+    ``known`` is False when the input did not say (an excerpt without perf's
+    `Analyze events for ...` line, or perf's table view, which never prints it).
+    """
 
     pids: tuple[int, ...] = ()
     vcpu: int | None = None
+    known: bool = True
 
     @property
     def all_vms(self) -> bool:

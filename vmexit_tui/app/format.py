@@ -1,8 +1,8 @@
-"""How numbers look on screen: short, aligned, and "-" for a value that is not known."""
+"""Rich cells for numbers (sorting by the raw value) and the TUI-only shapes (size, elapsed,
+bars); the number texts come from `vmexit_tui.formats.numbers`."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.cells import cell_len, set_cell_size
@@ -10,7 +10,10 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.text import Text
 
-UNKNOWN = "-"
+from vmexit_tui.formats import numbers
+
+UNKNOWN = numbers.UNKNOWN
+ABSENT = numbers.ABSENT
 _BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -64,90 +67,26 @@ def sort_key(value: float | str | None) -> tuple[int, float | str]:
     return (0, value)
 
 
+# The numbers themselves follow `vmexit_tui.formats.numbers` (one rule per quantity, the same
+# as the CLI and the exports); these names are what the widgets call.
+
+
 def count(n: int | None) -> str:
-    """A sample count: exact up to 99,999, then k/M/G."""
-    if n is None:
-        return UNKNOWN
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e5, "k")):
-        if abs(n) >= limit:
-            return f"{n / (limit if suffix != 'k' else 1e3):.1f}{suffix}"
-    return f"{n:,}"
+    """A sample count in a narrow column: exact up to 99,999, then "123k", "1.23M"."""
+    return numbers.count(n, short=True)
 
 
-def pct(value: float | None, digits: int = 2) -> str:
-    return UNKNOWN if value is None else f"{value:.{digits}f}"
-
-
-def us(value: float | None) -> str:
-    """Microseconds, switching to ms and s when large."""
-    if value is None or math.isnan(value):
-        return UNKNOWN
-    if value >= 1e6:
-        return f"{value / 1e6:.2f}s"
-    if value >= 1e4:
-        return f"{value / 1e3:.1f}ms"
-    return f"{value:.2f}"
-
-
-def us_short(value: float | None) -> str:
-    """Microseconds in at most 6 characters (4 significant digits), for narrow columns:
-    "0.51", "583.7", "3039", "58.4ms", "584ms", "1.5s"."""
-    if value is None or math.isnan(value):
-        return UNKNOWN
-    for limit, scale, digits, unit in _SHORT_US:
-        if value < limit:
-            return f"{value / scale:.{digits}f}{unit}"
-    return f"{value / 1e6:.0f}s"
-
-
-_SHORT_US = (
-    (99.995, 1, 2, ""),
-    (999.95, 1, 1, ""),
-    (9_999.5, 1, 0, ""),
-    (99_950, 1e3, 1, "ms"),
-    (999_500, 1e3, 0, "ms"),
-    (99_950_000, 1e6, 1, "s"),
-)
-
-
-def us_unit(value: float | None) -> str:
-    """Like `us`, with the unit always written out ("0.48 µs", "528.6 ms")."""
-    shown = us(value)
-    if shown == UNKNOWN:
-        return shown
-    if shown.endswith("ms"):
-        return f"{shown[:-2]} ms"
-    if shown.endswith("s"):
-        return f"{shown[:-1]} s"
-    return f"{shown} µs"
-
-
-def rate(value: float | None) -> str:
-    if value is None:
-        return UNKNOWN
-    if value >= 1e4:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
-
-
-def spread(value: float | None, below: float | None = None) -> str:
-    """perf's ± relative spread of the mean; "<x" when only a bound is known."""
-    if value is not None:
-        return f"±{value:.2f}%"
-    if below is not None:
-        return f"<{below:g}%"
-    return UNKNOWN
+pct = numbers.percent
+us = numbers.us  # always µs, the column title says so
+us_short = numbers.us
+us_unit = numbers.duration  # the unit written beside the value
+rate = numbers.rate
+spread = numbers.spread
 
 
 def spread_short(value: float | None, below: float | None = None) -> str:
     """`spread` without its "±" and "%" (the column title says so): "1.27", "<5"."""
-    if value is not None:
-        return (
-            f"{value:.2f}" if value < 9.995 else f"{value:.1f}" if value < 99.95 else f"{value:.0f}"
-        )
-    if below is not None:
-        return f"<{below:g}"
-    return UNKNOWN
+    return numbers.spread(value, below, short=True)
 
 
 def size(n: int) -> str:

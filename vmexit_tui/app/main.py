@@ -47,6 +47,10 @@ def build_app(args: argparse.Namespace):
 
 def run_app(args: argparse.Namespace) -> int:
     """Run the TUI until the user quits; the exit status of the process."""
+    if getattr(args, "fleet", None) or getattr(args, "fleet_file", None):
+        from vmexit_tui.app.fleet_app import run_fleet
+
+        return run_fleet(args)
     app = build_app(args)
     app.run()
     return app.return_code or 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from vmexit_tui.analysis.comparison import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
 from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.formats.comparison_export import FORMATS, render
-from vmexit_tui.formats.perf_parser import ReportParseError, parse_report
+from vmexit_tui.formats.perf_parser import ReportParseError, decode_input, separate_reports
 from vmexit_tui.formats.snapshots import SnapshotError, load_comparison, load_run
 from vmexit_tui.reference import seed_runs
 
@@ -59,8 +59,11 @@ def load_argument(arg: str, kind: EventKind = EventKind.VMEXIT) -> list[Compared
                 return [saved.compared(kind)]
             except KeyError as exc:
                 raise RunNotFound(f"{arg}: {exc.args[0]}") from None
-        report = parse_report(path.read_text("utf-8", errors="replace"), source=str(path))
-        return [ComparedRun(path.stem, report)]
+        text = decode_input(path.read_bytes(), str(path))
+        reports = separate_reports(text, source=str(path), kind=kind)  # several: before/after
+        if len(reports) == 1:
+            return [ComparedRun(path.stem, reports[0])]
+        return [ComparedRun(f"{path.stem}[{i}]", r) for i, r in enumerate(reports, 1)]
     if arg.lower() in seed_runs.NAMES:
         return [ComparedRun(arg.upper(), seed_runs.load(arg))]
     raise RunNotFound(

@@ -13,33 +13,23 @@ import json
 from typing import Any
 
 from vmexit_tui.analysis.comparison import Comparison, RunCell, references
+from vmexit_tui.formats import numbers
 
 FORMATS = ("table", "markdown", "csv", "json")
-ABSENT = "–"
-UNKNOWN = "?"
-
-
-def _num(value: float | None, fmt: str) -> str:
-    return UNKNOWN if value is None else format(value, fmt)
-
-
-def _spread(cell: RunCell) -> str:
-    if cell.rel_stddev_pct is not None:
-        return f"±{cell.rel_stddev_pct:g}%"
-    if cell.rel_stddev_below is not None:
-        return f"±<{cell.rel_stddev_below:g}%"
-    return ""
+ABSENT = numbers.ABSENT
+UNKNOWN = numbers.UNKNOWN
 
 
 def _mean(cell: RunCell) -> str:
     if cell.mean_us is None:
         return UNKNOWN
-    spread = _spread(cell)
-    return f"{cell.mean_us:.2f}" + (f" {spread}" if spread else "")
+    spread = numbers.spread(cell.rel_stddev_pct, cell.rel_stddev_below)
+    return numbers.us(cell.mean_us) + ("" if spread == UNKNOWN else f" {spread}")
 
 
-def _delta(value: float | None, unit: str) -> str:
-    return "" if value is None else f"{value:+.2f}{unit}" if unit == " pp" else f"{value:+.0f}%"
+def _share(value: float | None) -> str:
+    shown = numbers.percent(value)
+    return shown if shown == UNKNOWN else shown + "%"
 
 
 def _columns(c: Comparison, *, with_rate: bool) -> tuple[list[str], list[list[str]]]:
@@ -59,12 +49,15 @@ def _columns(c: Comparison, *, with_rate: bool) -> tuple[list[str], list[list[st
             if cell is None:
                 line += [ABSENT, ABSENT] + ([ABSENT] if with_rate else []) + [ABSENT]
             else:
-                line += [str(cell.samples), _num(cell.share_pct, ".2f") + "%"]
+                line += [numbers.count(cell.samples), _share(cell.share_pct)]
                 if with_rate:
-                    line.append(_num(cell.rate, ".1f"))
+                    line.append(numbers.rate(cell.rate))
                 line.append(_mean(cell))
             if refs[i] is not None:
-                line += [_delta(row.share_delta[i], " pp"), _delta(row.mean_delta_pct[i], "%")]
+                line += [
+                    numbers.pp(row.share_delta[i], unit=False),
+                    numbers.change(row.mean_delta_pct[i]),
+                ]
         body.append(line)
     return header, body
 
@@ -137,8 +130,8 @@ def to_markdown(c: Comparison) -> str:
         out.append("No significant changes.")
     out += [
         "",
-        f"_{_method(c)} `?` = not known, `{ABSENT}` = no exits of that reason, "
-        "`±<x%` = spread cut off by a pager (upper bound)._",
+        f"_{_method(c)} `{UNKNOWN}` = not known, `{ABSENT}` = no exits of that reason in that "
+        "run, `±<x%` = spread cut off by a pager (an upper bound)._",
     ]
     return "\n".join(out) + "\n"
 

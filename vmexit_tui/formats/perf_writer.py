@@ -11,6 +11,8 @@ class UnprintableReport(ValueError):
 
 
 def _scope_line(report: Report) -> str:
+    if not report.scope.known:
+        return ""  # an excerpt that started at the column header
     who = (
         "all VMs, " if report.scope.all_vms else f"pid(s) {','.join(map(str, report.scope.pids))}, "
     )

@@ -19,6 +19,7 @@ import io
 from typing import Any
 
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
+from vmexit_tui.formats import numbers
 
 CSV_COLUMNS = (
     "reason", "samples", "samples_pct", "time_pct", "min_us", "max_us", "mean_us",
@@ -98,20 +99,14 @@ def report_to_csv(report: Report) -> str:
     return buf.getvalue()
 
 
-def fmt_num(value: float | None, digits: int = 2, suffix: str = "") -> str:
-    """A number as perf shows it, or '?' when unknown."""
-    return "?" if value is None else f"{value:.{digits}f}{suffix}"
-
-
-def fmt_spread(row: ExitStat) -> str:
-    if row.rel_stddev_pct is not None:
-        return f"±{row.rel_stddev_pct:.2f}%"
-    if row.rel_stddev_below is not None:
-        return f"<{row.rel_stddev_below:g}%"
-    return "?"
+def _pct(value: float | None) -> str:
+    shown = numbers.percent(value)
+    return shown if shown == numbers.UNKNOWN else shown + "%"
 
 
 def scope_text(report: Report) -> str:
+    if not report.scope.known:
+        return "scope not in the input"
     who = "all VMs" if report.scope.all_vms else "pid " + ",".join(map(str, report.scope.pids))
     vcpu = "all vCPUs" if report.scope.vcpu is None else f"vCPU {report.scope.vcpu}"
     return f"{who}, {vcpu}"
@@ -123,13 +118,13 @@ def report_to_table(report: Report, *, meanings: dict[str, str] | None = None) -
     body = [
         (
             r.reason,
-            str(r.samples),
-            fmt_num(r.samples_pct, suffix="%"),
-            fmt_num(r.time_pct, suffix="%"),
-            fmt_num(r.min_us),
-            fmt_num(r.max_us),
-            fmt_num(r.mean_us),
-            fmt_spread(r),
+            numbers.count(r.samples),
+            _pct(r.samples_pct),
+            _pct(r.time_pct),
+            numbers.us(r.min_us),
+            numbers.us(r.max_us),
+            numbers.us(r.mean_us),
+            numbers.spread(r.rel_stddev_pct, r.rel_stddev_below),
         )
         for r in report.rows
     ]
@@ -146,11 +141,11 @@ def report_to_table(report: Report, *, meanings: dict[str, str] | None = None) -
         if meanings is not None and i > 0:
             text += "  " + meanings.get(cells[0], "")
         lines.append(text.rstrip())
-    total_n = "?" if report.total_samples is None else str(report.total_samples)
-    total_t = fmt_num(report.total_time_us, suffix=" us")
-    lines.append(f"total samples {total_n}, handled time {total_t}")
+    total_n = numbers.count(report.total_samples)
+    lines.append(f"total samples {total_n}, handled time {numbers.duration(report.total_time_us)}")
     if report.lost_events:
         lines.append(f"lost events {report.lost_events}")
     if not report.rows:
         lines.append("(no rows: perf saw no exits of this kind)")
+    lines.append(numbers.LEGEND)
     return "\n".join(lines) + "\n"

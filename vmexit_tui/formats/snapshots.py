@@ -6,13 +6,15 @@ crash or a value that cannot be encoded never leaves a half-written file nor tou
 already there. Loading checks every field and raises `SnapshotError` naming the file and
 what is wrong (truncated JSON, wrong type, a newer schema version) without changing anything.
 
-Layout (schema version 1)::
+Layout (schema version 2; version 1 files, without latency and audit, still load)::
 
-    {"format": "vmexit-tui-snapshot", "schema_version": 1, "kind": "run" | "comparison",
+    {"format": "vmexit-tui-snapshot", "schema_version": 2, "kind": "run" | "comparison",
      "saved": <unix time>, ...}
     run:        "run": {"info": {...RunInfo}, "duration_s", "totals": {kind: report},
                         "series": {kind: {reason: [[start, end, count, mean_us], ...]}},
-                        "markers": [{"time", "label"}]}
+                        "markers": [{"time", "label"}],
+                        "latency": null | {...} and "audit": [...] (since version 2, see
+                        `vmexit_tui.formats.run_context_json`)}
     comparison: "baseline", "pairs", "alpha", "tests",
                 "runs": [{"label", "duration_s", "info", "report"}], "rows", "findings"
     report:     {"event", "rows": [{ExitStat fields, null when unknown}], "total_samples",
@@ -36,11 +38,14 @@ from typing import Any
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRow, RunCell
 from vmexit_tui.analysis.findings import METRICS, Finding
 from vmexit_tui.analysis.histogram import Log2Histogram
+from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo, SeriesPoint
+from vmexit_tui.formats import run_context_json
+from vmexit_tui.host.audit import AuditCheck
 from vmexit_tui.host.paths import home_folder, private_folder
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FORMAT = "vmexit-tui-snapshot"
 SUFFIX = ".json"
 
@@ -70,6 +75,9 @@ class SavedRun:
     markers: tuple[Marker, ...]
     duration_s: float | None
     saved: float | None = None
+    latency: LatencySummary | None = None
+    latency_intervals: tuple[LatencyInterval, ...] = ()
+    audit: tuple[AuditCheck, ...] = ()
 
     def compared(self, kind: EventKind = EventKind.VMEXIT) -> ComparedRun:
         """This run as a `ComparedRun` of one event kind."""
@@ -144,8 +152,12 @@ def save_run(
     markers: Iterable[Marker] | None = None,
     *,
     duration_s: float | None = None,
+    latency: LatencySummary | None = None,
+    latency_intervals: Iterable[LatencyInterval] = (),
+    audit: Iterable[AuditCheck] = (),
 ) -> Path:
-    """Save one run; markers default to the accumulator's, the duration to start..stop."""
+    """Save one run; markers default to the accumulator's, the duration to start..stop.
+    With cyclictest latency (summary and intervals) and the RT audit when given."""
     if markers is None:
         markers = series.markers if series is not None else ()
     points = (
@@ -166,6 +178,10 @@ def save_run(
         "totals": {EventKind(k).value: _report_json(r) for k, r in totals.items()},
         "series": points,
         "markers": [{"time": m.time, "label": m.label} for m in markers],
+        "latency": run_context_json.latency_to_json(latency, latency_intervals)
+        if latency is not None
+        else None,
+        "audit": run_context_json.audit_to_json(audit),
     }
     return _write_atomic(path, doc)
 
@@ -425,6 +441,15 @@ def load_run(path: Path | str) -> SavedRun:
             )
             for i, m in enumerate(_list(run.get("markers"), "run.markers"))
         )
+        try:  # both absent from version 1 files
+            latency, intervals = (
+                run_context_json.latency_from_json(run["latency"], "run.latency")
+                if run.get("latency") is not None
+                else (None, ())
+            )
+            audit = run_context_json.audit_from_json(run.get("audit", []), "run.audit")
+        except ValueError as exc:
+            raise _Bad(str(exc)) from None
         return SavedRun(
             info=_info(run.get("info"), "run.info"),
             totals=totals,
@@ -432,6 +457,9 @@ def load_run(path: Path | str) -> SavedRun:
             markers=markers,
             duration_s=_get(run, "duration_s", float, "run", optional=True),
             saved=doc.get("saved"),
+            latency=latency,
+            latency_intervals=intervals,
+            audit=audit,
         )
     except _Bad as exc:
         raise SnapshotError(path, str(exc)) from None

@@ -174,6 +174,42 @@ def simulate_interval(
     return Interval(index=index, start=start, end=end, reports=reports)
 
 
+def simulated_histogram(stat: ExitStat) -> dict[float, int]:
+    """A log2 histogram of one simulated row: bucket upper bound in µs -> exits in it.
+
+    The kernel source buckets each exit's handling time by powers of two; the demo has only
+    a row's count, mean, min, max and spread, so it spreads the count over the log2 buckets
+    from min to max along a log-normal with that mean and spread (largest remainders, so
+    the buckets add up to the row's count exactly). Deterministic: same row, same buckets.
+    """
+    n = stat.samples
+    if n <= 0:
+        return {}
+    mean = stat.mean_us if stat.mean_us and stat.mean_us > 0 else 1.0
+    low = stat.min_us if stat.min_us and stat.min_us > 0 else mean
+    high = stat.max_us if stat.max_us and stat.max_us >= low else max(mean, low)
+    sd = stat.stddev_us or mean * 0.3
+    sigma = math.sqrt(math.log1p((sd / mean) ** 2)) or 1e-6
+    mu = math.log(mean) - sigma * sigma / 2
+    first = math.ceil(math.log2(low))
+    last = max(math.ceil(math.log2(high)), first)
+
+    def cdf(x: float) -> float:
+        return 0.5 * (1.0 + math.erf((math.log(x) - mu) / (sigma * math.sqrt(2.0))))
+
+    bounds = [2.0**k for k in range(first, last + 1)]
+    weights = [cdf(b) - cdf(b / 2) for b in bounds]
+    weights[0] += cdf(bounds[0] / 2)  # below the first bucket: folded into it
+    weights[-1] += 1.0 - cdf(bounds[-1])  # above the last: folded into it
+    total = sum(weights) or 1.0
+    exact = [n * w / total for w in weights]
+    counts = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: counts[i] - exact[i])
+    for i in by_remainder[: n - sum(counts)]:
+        counts[i] += 1
+    return {b: c for b, c in zip(bounds, counts, strict=True) if c}
+
+
 def _rename(prof: _Profile, reason: str) -> _Profile:
     return _Profile(reason, prof.rate, prof.mean_us, prof.min_us, prof.max_us, prof.cv)
 

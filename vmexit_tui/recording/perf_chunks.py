@@ -168,6 +168,8 @@ class Manifest:
     chunks: list[dict[str, Any]] = field(default_factory=list)
     unfinished_chunk: str | None = None
     tool: str = "vmexit-tui"
+    audit: list[dict[str, str]] = field(default_factory=list)  # host RT checks at start
+    latency: dict[str, Any] | None = None  # cyclictest summary at the end, when one was read
 
     def set_chunks(self, chunks: Iterable[Chunk]) -> None:
         self.chunks = [

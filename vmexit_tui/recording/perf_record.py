@@ -31,6 +31,7 @@ from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
 from vmexit_tui.host import lifecycle, preflight
+from vmexit_tui.host.audit import audit
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.perf_chunks import (
@@ -132,6 +133,8 @@ class RecorderBase:
         self._consumed = False
         self._last_rate: float | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+        # Set by whoever reads cyclictest beside the recording: its summary for the manifest.
+        self.latency_summary: Callable[[], dict[str, Any] | None] | None = None
 
     async def stop(self) -> None:
         """Ask the recording to finish; idempotent. `events()` then drains and ends."""
@@ -397,6 +400,7 @@ class PerfRecorder(RecorderBase):
             events=[str(k) for k in self.kinds],
             vcpu=self.vcpu,
             started=self.started,
+            audit=[c.to_json() for c in audit([self.vm])],
         )
         write_manifest(self.out_dir, self.manifest)
         self.info = replace(self.info, perf_version=str(self.version), started=self.started)
@@ -557,6 +561,8 @@ class PerfRecorder(RecorderBase):
                 m.set_chunks(self.tracker.chunks)
                 unfinished = self.tracker.unfinished()
                 m.unfinished_chunk = unfinished.name if unfinished else None
+                if self.latency_summary is not None:
+                    m.latency = self.latency_summary()
                 write_manifest(self.out_dir, m)
         finally:
             self.lock.release()

@@ -1,0 +1,77 @@
+"""Guests come and go while the exporter runs: a real QEMU guest appears, is killed, disappears."""
+
+from __future__ import annotations
+
+import asyncio
+
+from vmexit_tui.exporter.sources import SourcePlan, plan
+from vmexit_tui.exporter.store import MetricStore
+from vmexit_tui.exporter.supervisor import Supervisor
+from vmexit_tui.recording import demo
+
+
+async def test_demo_guests_keep_growing_counters_and_stop_cleanly():
+    source = plan("demo", interval_s=0.05)
+    store = MetricStore(source.mode, source.why)
+    stop = asyncio.Event()
+    sup = Supervisor(store, source, rescan_s=0.05)
+    task = asyncio.create_task(sup.run(stop))
+    seen: list[int] = []
+    for _ in range(40):
+        await asyncio.sleep(0.05)
+        snap = store.snapshot()
+        seen.append(sum(s.count for v in snap.vms for s in v.series))
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    assert len(store.keys()) == len(demo.simulated_vms())
+    assert seen == sorted(seen) and seen[-1] > 0
+    assert not sup._tasks and not sup._recorders  # every recording drained and ended
+
+
+async def test_a_guest_that_leaves_discovery_is_dropped_and_its_recorder_stopped():
+    source = plan("demo", interval_s=0.05)
+    vms = demo.simulated_vms()
+    present = list(vms)
+    gone = SourcePlan(
+        source.mode,
+        source.why,
+        lambda: list(present),
+        source.make_recorder,
+        source.histogram_of,
+        source.isa,
+    )
+    store = MetricStore("demo")
+    stop = asyncio.Event()
+    sup = Supervisor(store, gone, rescan_s=0.05)
+    task = asyncio.create_task(sup.run(stop))
+    await asyncio.sleep(0.5)
+    assert len(store.keys()) == 4
+    present.pop(0)
+    await asyncio.sleep(0.5)
+    labels = [v.label for v in store.snapshot().vms]
+    assert vms[0].name not in labels and len(labels) == 3
+    assert store.snapshot().health.vms_lost == 1
+    assert len(sup._recorders) == 3
+    stop.set()
+    await asyncio.wait_for(task, 15)
+
+
+async def test_a_recorder_that_fails_is_a_source_error_and_is_retried():
+    vms = demo.simulated_vms()[:1]
+    made = []
+
+    def failing(vm):
+        made.append(vm)
+        raise OSError("tracefs is not mounted")
+
+    broken = SourcePlan("kernel", "test", lambda: list(vms), failing, lambda s: None, "svm")
+    store = MetricStore("kernel")
+    stop = asyncio.Event()
+    sup = Supervisor(store, broken, rescan_s=0.05, retry_s=0.2)
+    task = asyncio.create_task(sup.run(stop))
+    await asyncio.sleep(0.7)
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    health = store.snapshot().health
+    assert health.source_errors >= 2 and "tracefs is not mounted" in (health.last_error or "")
+    assert 2 <= len(made) <= 5  # retried, but not at every rescan
