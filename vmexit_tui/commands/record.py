@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from dataclasses import replace
@@ -19,15 +20,18 @@ from pathlib import Path
 from vmexit_tui.analysis.model import EventKind, Report, Scope
 from vmexit_tui.analysis.running import Interval, RunAccumulator
 from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
+from vmexit_tui.formats.recording_json import recording_report_json
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner
 from vmexit_tui.host.paths import new_recording_folder
+from vmexit_tui.recording import modes
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
 from vmexit_tui.recording.protocol import RecordingEnded, RecordingState, RecordingStatus
 
 NAME = "record"
 HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
 REPORT_NAME = "report.txt"
+REPORT_JSON = "report.json"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TOP_REASONS = 3
 
@@ -64,6 +68,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--live",
         action="store_true",
         help="use `perf kvm stat live` (no perf.data files; one --event only)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=modes.SOURCES,
+        default="auto",
+        help="kernel: in-kernel hist triggers (counts, latency histograms, nothing on disk); "
+        "count: perf stat counting (no timings); perf: perf kvm stat record chunks; "
+        "auto (default): the best this kernel offers",
     )
     parser.add_argument("--perf", default="perf", help=argparse.SUPPRESS)
 
@@ -153,8 +165,23 @@ async def _record(args: argparse.Namespace) -> int:
         io.err(str(e))
         return 1
 
+    choice: modes.ModeChoice | None = None
+    if not args.live:
+        try:
+            choice = await asyncio.to_thread(modes.choose, args.source, perf=args.perf)
+        except modes.ModeUnavailable as e:
+            io.err(str(e))
+            return 2
+        if choice.mode is not modes.Mode.PERF and kinds != (EventKind.VMEXIT,):
+            io.err(f"--source {choice.mode} records vmexit only; use --source perf for {kinds}")
+            return 2
+        io.err(f"source: {choice.mode.title} ({choice.why})")
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
-    if args.live:
+    if choice is not None and choice.mode is not modes.Mode.PERF:
+        recorder = modes.make_recorder(
+            choice.mode, vm, interval_s=args.interval, perf=args.perf, why=choice.why
+        )
+    elif args.live:
         from vmexit_tui.recording.perf_live import PerfLiveRecorder
 
         recorder = PerfLiveRecorder(
@@ -222,6 +249,14 @@ async def _record(args: argparse.Namespace) -> int:
     if out_dir is not None:
         make_private_dir(out_dir)
         write_private(out_dir / REPORT_NAME, text)
+        total = replace(acc.total(EventKind.VMEXIT), scope=scope, timestamp=None)
+        summary = recording_report_json(
+            total,
+            acc.vcpu_totals,
+            mode=str(choice.mode) if choice else "perf-live",
+            mode_why=choice.why if choice else None,
+        )
+        write_private(out_dir / REPORT_JSON, json.dumps(summary, indent=1) + "\n")
         io.err(f"saved in {out_dir}")
     if not ended.ok:
         io.err(ended.detail or ended.reason)
