@@ -123,4 +123,7 @@ def run(args: argparse.Namespace) -> int:
         print("No running KVM guests found.")
     if not vms:
         _print_problems(sys.stderr)
+    from vmexit_tui.recording import modes
+
+    print(f"recording mode: {modes.mode_note(modes.detect())}", file=sys.stderr)
     return 0

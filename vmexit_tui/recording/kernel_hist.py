@@ -28,6 +28,7 @@ from vmexit_tui.formats.tracefs_hist import HistParseError, exit_counts, exit_re
 from vmexit_tui.host import preflight
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.kernel_tracing import TraceSetup, TracingError, remove_stale
+from vmexit_tui.recording.modes import Mode
 from vmexit_tui.recording.perf_record import CouldNotStart, EndReason, RecorderBase, pinning_now
 from vmexit_tui.recording.protocol import RecordingEnded, RecordingState
 from vmexit_tui.reference import glossary
@@ -122,6 +123,8 @@ class KernelHistRecorder(RecorderBase):
             setup.create()
         except (TracingError, ValueError) as e:
             raise CouldNotStart(EndReason.NOT_STARTED, str(e)) from None
+        if self.info.source_why:
+            notes.insert(0, f"{Mode.KERNEL.title}: {self.info.source_why}")
         self.message = "; ".join(notes) or None
 
     def _read(self) -> ExitCounts:

@@ -22,6 +22,7 @@ from vmexit_tui.formats.tracefs_hist import HistParseError, exit_reason_tables
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.kernel_hist import cpu_vendor, glossary_codes, vm_thread_ids
+from vmexit_tui.recording.modes import Mode
 from vmexit_tui.recording.perf_record import CouldNotStart, EndReason, RecorderBase
 from vmexit_tui.recording.protocol import RecordingEnded, RecordingState
 
@@ -111,6 +112,8 @@ class PerfCountRecorder(RecorderBase):
             self.tids or vm_thread_ids(self.vm), self.codes, interval_s=self.interval_s,
             perf=self.perf,
         )  # fmt: skip
+        if self.info.source_why:
+            self.message = f"{Mode.COUNT.title}: {self.info.source_why}"
         self._stream = StatStream(len(self.codes) + 1, f"perf stat (pid {self.vm.pid})")
 
     async def _run(self) -> None:
