@@ -58,7 +58,8 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
         REC=$!
         perf stat -x, -e kvm:kvm_exit -p $VMM -o "$LAB_OUT/stat.csv" &
         STAT=$!
-        perf kvm stat record -p $VMM -o "$LAB_OUT/perf.data" > /dev/null 2>&1 &
+        # perf record mmaps its file: not on the 9p share ($LAB_OUT), on L1's own /tmp
+        perf kvm stat record -p $VMM -o /tmp/kernel-perf.data > /dev/null 2>&1 &
         PREC=$!
         wait_recording "$LAB_OUT/k.err" || exit 1
         ours > "$LAB_OUT/during.txt"
@@ -68,7 +69,8 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
         kill -INT $STAT $PREC; wait $STAT $PREC
         kill -INT $REC; wait $REC; echo "record rc $?"
         kill -CONT $VMM; kill $VMM; wait $VMM
-        perf kvm -i "$LAB_OUT/perf.data" stat report --event=vmexit > "$LAB_OUT/perf.txt" 2>&1
+        perf kvm -i /tmp/kernel-perf.data stat report --event=vmexit > "$LAB_OUT/perf.txt" 2>&1
+        rm -f /tmp/kernel-perf.data
         ours > "$LAB_OUT/after.txt"
         ls "$LAB_OUT/k" > "$LAB_OUT/k.ls"
         """,

@@ -16,7 +16,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,6 +30,7 @@ from textual.worker import Worker
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, compare, pair_layout
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Interval, RunAccumulator, RunInfo
+from vmexit_tui.analysis.vcpu_view import VcpuRow, vcpu_rows
 from vmexit_tui.app.app_sources import AppSources
 from vmexit_tui.app.messages import (
     IntervalReceived,
@@ -48,11 +49,13 @@ from vmexit_tui.app.widgets.exit_table import ExitTable
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.app.widgets.status_line import StatusLine
+from vmexit_tui.app.widgets.vcpu_table import VcpuTable
 from vmexit_tui.app.widgets.vm_list import VmList
 from vmexit_tui.formats import snapshots
 from vmexit_tui.host import lifecycle
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.host.paths import safe_name
+from vmexit_tui.host.vcpu_sched import read_sched
 from vmexit_tui.recording.protocol import Recorder, RecordingEnded, RecordingState, RecordingStatus
 from vmexit_tui.reference import glossary
 
@@ -138,6 +141,13 @@ class VmExitApp(App[int]):
         Binding("e", "cycle_kind", "Event", tooltip="Switch the table: vmexit / mmio / ioport"),
         Binding("t", "toggle_trend", "Trend", tooltip="Trends and chart: rate or mean time"),
         Binding(
+            "v",
+            "toggle_vcpus",
+            "vCPUs",
+            show=False,
+            tooltip="The live table by reason, or by vCPU (top reasons, CPUs, scheduling)",
+        ),
+        Binding(
             "o", "open_run", "Add run", tooltip="Pick a run or a snapshot for the compare pane"
         ),
         Binding("x", "remove_run", "Drop run", tooltip="Remove the last run from the compare pane"),
@@ -183,6 +193,7 @@ class VmExitApp(App[int]):
         self._loaded_comparison = False
         self._quitting = False
         self._autostarted = False
+        self.by_vcpu = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -193,6 +204,7 @@ class VmExitApp(App[int]):
             with TabPane("2 Live", id="live"):
                 yield Static(id="kind-bar")
                 yield ExitTable(id="exit-table")
+                yield VcpuTable(id="vcpu-table")
                 yield SeriesPlot(id="series-plot")
             with TabPane("3 Compare", id="compare"):
                 yield ComparePane(id="compare-pane")
@@ -200,6 +212,7 @@ class VmExitApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one(VcpuTable).display = False
         self._install_signal_handlers()
         self._fill_default_comparison()
         self._show_problems()
@@ -432,8 +445,24 @@ class VmExitApp(App[int]):
             return
         table.trend_of_mean = self.trend_of_mean
         table.show(rec.acc, self.kind)
+        if self.by_vcpu:
+            vm = next((v for v in self.vms if v.pid == rec.info.pid), None)
+            self._show_vcpus(rec.info.pid, vcpu_rows(rec.acc, vm.vcpus if vm else ()))
         self._refresh_plot()
         self._update_kind_bar()
+
+    @work(thread=True, exclusive=True, group="vcpus", exit_on_error=False)
+    def _show_vcpus(self, pid: int | None, rows: list[VcpuRow]) -> None:
+        """Add each vCPU thread's scheduling (read from the kernel, off the UI thread)."""
+        if pid is not None:
+            rows = [replace(r, sched=read_sched(pid, r.tid) if r.tid else None) for r in rows]
+        self.call_from_thread(self.query_one(VcpuTable).show, rows)
+
+    def action_toggle_vcpus(self) -> None:
+        self.by_vcpu = not self.by_vcpu
+        self.query_one(ExitTable).display = not self.by_vcpu
+        self.query_one(VcpuTable).display = self.by_vcpu
+        self._refresh_live()
 
     def _refresh_plot(self) -> None:
         rec = self.current

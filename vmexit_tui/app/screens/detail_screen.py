@@ -15,6 +15,7 @@ from textual.widgets import Static
 from vmexit_tui.analysis.model import ExitStat
 from vmexit_tui.analysis.running import Marker, ReasonSeries
 from vmexit_tui.app import format as fmt
+from vmexit_tui.app.widgets.latency_histogram import LatencyHistogram, percentile_text
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 
 
@@ -71,9 +72,16 @@ class DetailScreen(ModalScreen[None]):
             yield Static(stats_text(self.stat, self.rate), id="detail-stats")
             yield SeriesPlot(id="detail-rate", min_redraw_s=0.0)
             yield SeriesPlot(id="detail-mean", min_redraw_s=0.0)
+            if self.stat is not None and self.stat.histogram is not None:
+                yield Static(
+                    percentile_text(self.stat.histogram, self.stat.max_us), id="detail-pct"
+                )
+                yield LatencyHistogram(id="detail-hist")
             yield Static(Text("esc closes", style="dim"))
 
     def on_mount(self) -> None:
+        if self.stat is not None and self.stat.histogram is not None:
+            self.query_one(LatencyHistogram).show(self.reason, self.stat.histogram)
         for plot_id, of_mean in (("#detail-rate", False), ("#detail-mean", True)):
             self.query_one(plot_id, SeriesPlot).show(
                 self.reason,

@@ -55,6 +55,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("trend", "Trend", lambda _r, _rate, trend: (trend, None)),
 )
 SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
+# Sources that keep a latency histogram (the kernel source) have no exact min but a p99 bound:
+# the table then shows P99≤ where Min was.
+P99_COLUMN = Column(
+    "p99",
+    "P99≤",
+    lambda r, _rate, _t: (fmt.us_short(r.percentile_bound(0.99)), r.percentile_bound(0.99)),
+)
+P99_COLUMNS = tuple(P99_COLUMN if c.key == "min" else c for c in COLUMNS)
 TREND_WIDTH = 8  # with the narrow number formats, the table fits 80 columns
 
 
@@ -72,9 +80,24 @@ class ExitTable(BatchedTable):
         self.trend_of_mean = False
         self._shown: dict[tuple[str, str], str] = {}
         self.kind = EventKind.VMEXIT
+        self.spec: tuple[Column, ...] = COLUMNS
+
+    @property
+    def sortable(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.spec if c.key != "trend")
 
     def on_mount(self) -> None:
-        for col in COLUMNS:
+        for col in self.spec:
+            self.add_column(self._title(col), key=col.key)
+
+    def _use_columns(self, spec: tuple[Column, ...]) -> None:
+        """Switch between the perf columns and the histogram columns (P99 for Min)."""
+        self.spec = spec
+        self.clear(columns=True)
+        self._shown.clear()
+        if self.sort_column not in self.sortable:
+            self.sort_column = "samples"
+        for col in spec:
             self.add_column(self._title(col), key=col.key)
 
     def _title(self, col: Column) -> Text:
@@ -84,7 +107,7 @@ class ExitTable(BatchedTable):
         return title
 
     def _retitle(self) -> None:
-        for col in COLUMNS:
+        for col in self.spec:
             column = self.columns[col.key]  # type: ignore[index]
             column.label = self._title(col)
             # DataTable sizes a column by its label only when added: make room for the arrow
@@ -114,6 +137,9 @@ class ExitTable(BatchedTable):
             self.clear()
             self._shown.clear()
         total = acc.total(kind)
+        spec = P99_COLUMNS if any(r.histogram is not None for r in total.rows) else COLUMNS
+        if spec is not self.spec:
+            self._use_columns(spec)
         series = acc.series.get(kind, {})
         rows = {r.reason: r for r in total.rows}
         last = acc.last.reports.get(kind) if acc.last is not None else None
@@ -133,13 +159,13 @@ class ExitTable(BatchedTable):
             trend = fmt.bars(values, TREND_WIDTH)
             rate = last_counts.get(reason, 0) / duration if duration > 0 else None
             if reason not in self.rows:
-                cells = [c.cell(stat, rate, trend) for c in COLUMNS]
+                cells = [c.cell(stat, rate, trend) for c in self.spec]
                 self.add_row(*cells, key=reason)
-                for col, cell in zip(COLUMNS, cells, strict=True):
+                for col, cell in zip(self.spec, cells, strict=True):
                     shown[(reason, col.key)] = cell.plain[1:]  # the text, as `col.text` gives it
                 changed = True
                 continue
-            for col in COLUMNS:  # compare the text first: most cells keep theirs
+            for col in self.spec:  # compare the text first: most cells keep theirs
                 text, value = col.text(stat, rate, trend)
                 if shown.get((reason, col.key)) != text:
                     grow = cell_len(text) + 1 > widths.get(col.key, 0)
@@ -164,8 +190,8 @@ class ExitTable(BatchedTable):
             self.move_cursor(row=self.get_row_index(RowKey(reason)), animate=False)
 
     def sort_by(self, column: str, descending: bool | None = None) -> None:
-        if column not in SORTABLE:
-            raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(SORTABLE)}")
+        if column not in self.sortable:
+            raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(self.sortable)}")
         if descending is None:
             descending = column != "name" if column != self.sort_column else not self.descending
         self.sort_column, self.descending = column, descending
@@ -173,13 +199,15 @@ class ExitTable(BatchedTable):
         self.resort()
 
     def action_sort_next(self) -> None:
-        i = SORTABLE.index(self.sort_column)
-        column = SORTABLE[(i + 1) % len(SORTABLE)]
+        sortable = self.sortable
+        i = sortable.index(self.sort_column)
+        column = sortable[(i + 1) % len(sortable)]
         self.sort_by(column, column != "name")
 
     def action_sort_previous(self) -> None:
-        i = SORTABLE.index(self.sort_column)
-        column = SORTABLE[(i - 1) % len(SORTABLE)]
+        sortable = self.sortable
+        i = sortable.index(self.sort_column)
+        column = sortable[(i - 1) % len(sortable)]
         self.sort_by(column, column != "name")
 
     def action_reverse(self) -> None:
@@ -188,5 +216,5 @@ class ExitTable(BatchedTable):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         column = event.column_key.value
-        if column in SORTABLE:
+        if column in self.sortable:
             self.sort_by(column)
