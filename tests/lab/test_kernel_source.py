@@ -210,3 +210,33 @@ def test_per_vcpu_rows_of_a_two_vcpu_l2_guest_add_up(lab: Lab) -> None:
             r["samples"] for v in vcpus.values() for r in v["rows"] if r["reason"] == row["reason"]
         )
     assert job.stdout.split("end:")[1].split() == []
+
+
+def test_q_in_the_app_removes_everything_it_set_up(lab: Lab) -> None:
+    """The real app in tmux inside L1: space records the tiny VMM in kernel mode, q quits."""
+    job = lab.run(
+        HELPERS
+        + r"""
+        start_vmm VMM; kill -CONT $VMM
+        export VMEXIT_TUI_HOME=/tmp/kernel-q-home
+        tmux new-session -d -s kq -x 120 -y 30 "vmexit-tui --source kernel"
+        for i in $(seq 900); do  # the VM list shows the VMM (Python starts slowly here)
+            tmux capture-pane -p -t kq | grep -q tiny_vmm && break; sleep 0.2
+        done
+        tmux send-keys -t kq space
+        for i in $(seq 600); do [ -n "$(ours)" ] && break; sleep 0.2; done
+        echo "recording: $(ours | tr '\n' ' ')"
+        sleep 3
+        tmux send-keys -t kq q
+        for i in $(seq 300); do tmux has-session -t kq 2>/dev/null || break; sleep 0.2; done
+        tmux has-session -t kq 2>/dev/null && { echo "app still running"; tmux kill-session -t kq; }
+        echo "after q: $(ours | tr '\n' ' ')"
+        kill $VMM
+        """,
+        timeout=600,
+    )
+    assert job.rc == 0, job.stderr
+    recording = job.stdout.split("recording:")[1].splitlines()[0].split()
+    assert len(recording) == 2 and recording[0].startswith("vmexit-tui-")
+    assert "app still running" not in job.stdout
+    assert job.stdout.split("after q:")[1].split() == []
