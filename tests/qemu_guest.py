@@ -86,10 +86,17 @@ def qemu_guest(
     mem_mb: int = 64,
     debug_threads: bool = True,
     timeout: float = 20.0,
+    accel: str | None = None,
 ) -> Iterator[psutil.Process]:
-    """Run a diskless guest until the block ends; yields once all its vCPUs exist."""
+    """Run a diskless guest until the block ends; yields once all its vCPUs exist.
+
+    `accel` "kvm" or "tcg" forces one (a forced "kvm" skips the test when /dev/kvm is not
+    usable); None takes KVM when it can.
+    """
     name = name or f"vmexit-test-{os.getpid()}-{next(_counter)}"
-    kvm = kvm_usable()
+    if accel == "kvm" and not kvm_usable():
+        pytest.skip("/dev/kvm cannot be opened")
+    kvm = kvm_usable() if accel is None else accel == "kvm"
     argv = [
         QEMU,
         *(["-enable-kvm"] if kvm else ["-accel", "tcg"]),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from vmexit_tui import __version__, commands
+from vmexit_tui.commands._arg_types import positive_float
 
 
 def _command_modules() -> list[ModuleType]:
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--fleet-interval",
-        type=float,
+        type=positive_float,
         default=5.0,
         metavar="SECONDS",
         help="how often the fleet view reads the exporters (default 5)",

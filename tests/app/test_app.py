@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
@@ -31,12 +32,14 @@ from vmexit_tui.reference import glossary
 SIZE = (80, 24)
 
 
-def order(table: DataTable) -> list[str]:
+def order(table: ExitTable | DataTable) -> list[str]:
+    if isinstance(table, ExitTable):
+        return table.ordered_reasons
     return [row.key.value for row in table.ordered_rows]
 
 
 def column_values(table: ExitTable, column: str) -> list:
-    return [table.get_cell(key, column).value for key in order(table)]
+    return [table.value(key, column) for key in order(table)]
 
 
 def assert_sorted(table: ExitTable) -> None:
@@ -64,7 +67,7 @@ async def test_demo_opens_with_a_simulated_recording_streaming(tmp_path, gate):
         table = app.query_one(ExitTable)
         totals = app.current.acc.total(EventKind.VMEXIT)
         assert set(order(table)) == set(totals.reasons)
-        assert table.get_cell("HLT", "samples").value == totals.row("HLT").samples
+        assert table.value("HLT", "samples") == totals.row("HLT").samples
         assert_sorted(table)
         status = plain(app.query_one("#status", Static))
         assert "recording" in status and "simulated-gp-rt-bind" in status
@@ -85,7 +88,7 @@ async def test_space_stops_then_starts_a_new_recording(tmp_path, gate):
         await pilot.press("space")
         await wait_for(pilot, lambda: app.current is not first)
         await feed(pilot, app, gate, 1)
-        assert app.current.running and len(app.recordings) == 2
+        assert app.current.running and len(app.sessions) == 2
 
 
 async def test_enter_on_the_vm_list_records_that_vm(tmp_path, gate):
@@ -161,15 +164,15 @@ async def test_event_key_switches_vmexit_mmio_ioport(tmp_path, gate):
         await feed(pilot, app, gate, 3)
         table = app.query_one(ExitTable)
         await pilot.press("e")
-        assert app.kind is EventKind.MMIO
+        assert app.live.kind is EventKind.MMIO
         assert all(key.startswith("0x") and key[-2:] in (":W", ":R") for key in order(table))
         await pilot.press("e")
-        assert app.kind is EventKind.IOPORT
+        assert app.live.kind is EventKind.IOPORT
         assert any(key.endswith(":POUT") for key in order(table))
         await feed(pilot, app, gate, 1)
         assert set(order(table)) == set(app.current.acc.total(EventKind.IOPORT).reasons)
         await pilot.press("e")
-        assert app.kind is EventKind.VMEXIT and "HLT" in order(table)
+        assert app.live.kind is EventKind.VMEXIT and "HLT" in order(table)
 
 
 async def test_trend_key_switches_rate_and_mean(tmp_path, gate):
@@ -215,11 +218,7 @@ async def test_clicking_a_header_sorts_by_that_column(tmp_path, gate):
     async with app.run_test(size=SIZE) as pilot:
         await feed(pilot, app, gate, 2)
         table = app.query_one(ExitTable)
-        x = 0
-        for key, column in table.columns.items():
-            if key.value == "mean":
-                break
-            x += column.get_render_width(table)
+        x = table.column_x("mean")
         await pilot.click(ExitTable, offset=(x + 2, 0))
         assert table.sort_column == "mean" and table.descending
         assert_sorted(table)
@@ -247,7 +246,7 @@ async def test_sorting_and_scrolling_while_data_arrives(tmp_path, gate):
         assert table.scroll_y >= 0 and table.cursor_row == order(table).index(before)
         totals = app.current.acc.total()
         for reason in ("REASON_00", "HLT"):
-            assert table.get_cell(reason, "samples").value == totals.row(reason).samples
+            assert table.value(reason, "samples") == totals.row(reason).samples
 
 
 async def test_enter_opens_the_detail_of_a_reason(tmp_path, gate):
@@ -259,8 +258,8 @@ async def test_enter_opens_the_detail_of_a_reason(tmp_path, gate):
         screen = app.screen
         assert isinstance(screen, DetailScreen)
         assert screen.reason == reason
-        assert plain(screen.query_one("#detail-meaning", Static)) == glossary.explain(reason)
-        stats_line = plain(screen.query_one("#detail-stats", Static))
+        assert plain(screen.query_one(".detail-meaning", Static)) == glossary.explain(reason)
+        stats_line = plain(screen.query_one(".detail-stats", Static))
         for word in ("min", "mean", "max"):
             assert word in stats_line
         await pilot.press("escape")
@@ -289,18 +288,18 @@ async def test_compare_pane_keys(tmp_path, gate):
     app = make_app(tmp_path, gate)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
-        comparison = app.comparison
+        comparison = app.compare_pane.comparison
         assert [r.label for r in comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
         assert comparison.findings
         table = app.query_one("#compare-table", DataTable)
         assert table.row_count == len(comparison.rows)
         await pilot.press("b")
-        assert app.comparison.baseline == 1
+        assert app.compare_pane.comparison.baseline == 1
         await pilot.press("x")
-        assert app.comparison is None and len(app.compare_runs) == 1
+        assert app.compare_pane.comparison is None and len(app.compare.runs) == 1
         await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
         picker = app.screen
-        assert isinstance(picker, RunPicker)
         keys = [e.key for e in picker.entries]
         assert "live" in keys and "builtin:gp-gp-raw" in keys
         target = keys.index("builtin:gp-gp-raw")
@@ -310,8 +309,8 @@ async def test_compare_pane_keys(tmp_path, gate):
             if options.get_option_at_index(i).id == keys[target]
         )  # fmt: skip
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.comparison is not None)
-        assert [r.label for r in app.comparison.runs] == ["gp-rt-raw", "gp-gp-raw"]
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-gp-raw"]
 
 
 async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path, gate):
@@ -319,14 +318,16 @@ async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path,
     async with app.run_test(size=SIZE) as pilot:
         await feed(pilot, app, gate, 1)
         await pilot.press("3", "o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
         await pilot.press("enter")  # the first entry: this recording
-        await wait_for(pilot, lambda: app.comparison and len(app.comparison.runs) == 3)
-        live = app.comparison.runs[2]
+        pane = app.compare_pane
+        await wait_for(pilot, lambda: pane.comparison and len(pane.comparison.runs) == 3)
+        live = app.compare_pane.comparison.runs[2]
         assert live.label == "simulated-gp-rt-bind bind"
         before = live.report.sample_count
         await feed(pilot, app, gate, 2)
-        await wait_for(pilot, lambda: app.comparison.runs[2].report.sample_count > before)
-        assert app.comparison.runs[2].report == app.current.acc.total(EventKind.VMEXIT)
+        await wait_for(pilot, lambda: pane.comparison.runs[2].report.sample_count > before)
+        assert app.compare_pane.comparison.runs[2].report == app.current.acc.total(EventKind.VMEXIT)
 
 
 async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
@@ -343,7 +344,7 @@ async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
         await pilot.press("3", "w")
         await wait_for(pilot, lambda: len(list(tmp_path.glob("comparison-*.json"))) == 1)
         await pilot.press("x", "x")
-        assert app.comparison is None
+        assert app.compare_pane.comparison is None
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
         picker = app.screen
@@ -354,8 +355,8 @@ async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
             if options.get_option_at_index(i).id == snap.key
         )  # fmt: skip
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.comparison is not None)
-        assert [r.label for r in app.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
         assert "loaded snapshot" in plain(app.query_one("#compare-header", Static))
 
 
@@ -436,3 +437,136 @@ async def test_no_color_keeps_changes_readable(tmp_path, gate, monkeypatch):
         table = app.query_one("#compare-table", DataTable)
         cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
         assert any(c.startswith(("▲", "▼")) for c in cells)  # arrows, not only colour
+
+
+def footer_labels(app: VmExitApp) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [str(k.description) for k in app.screen.query(FooterKey)]
+
+
+async def test_footer_says_what_space_does_now(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 1)
+        await pilot.pause()
+        labels = footer_labels(app)
+        assert "Stop" in labels and "Record" not in labels
+        first = app.current
+        await pilot.press("space")
+        await wait_for(pilot, lambda: first.ended is not None)
+        await pilot.pause()
+        labels = footer_labels(app)
+        assert "Record" in labels and "Stop" not in labels
+        assert first.ended.reason.value == "stopped"
+
+
+async def test_the_detail_screen_follows_the_recording_and_global_keys_work_there(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, app, gate, 2)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        reason = screen.reason
+        before = screen.view.stat.samples
+        stats = plain(screen.query_one(".detail-stats", Static))
+        await feed(pilot, app, gate, 2)
+        assert screen.view.stat.samples > before  # live, not frozen at opening
+        assert plain(screen.query_one(".detail-stats", Static)) != stats
+        assert "Quit" in footer_labels(app)
+        await pilot.press("t")  # a global key, handled while the detail is shown
+        assert app.live.trend_of_mean and isinstance(app.screen, DetailScreen)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: len(list(tmp_path.glob("run-*.json"))) == 1)
+        await pilot.press("3")  # a tab key leaves the detail for that tab
+        assert not isinstance(app.screen, DetailScreen) and app.tab == "compare"
+        await pilot.press("2", "enter")
+        assert isinstance(app.screen, DetailScreen) and app.screen.reason == reason
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0 and app.current.ended is not None
+
+
+async def test_every_finding_is_reachable_at_80x24(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        findings = app.compare_pane.comparison.findings
+        assert len(findings) > 5
+        box = app.query_one("#compare-findings-box")
+        text = plain(app.query_one("#compare-findings", Static))
+        for f in findings:  # all of them, whole: none cut, none left out
+            assert " ".join(f.text.split()) in " ".join(text.split())
+        assert "more findings" not in text and box.size.height >= 3
+        assert box.max_scroll_y > 0  # more than fits: it scrolls
+        await pilot.press("tab")  # from the compare table to the findings
+        assert app.focused is box
+        await pilot.press("end")
+        assert box.scroll_y == box.max_scroll_y
+
+
+async def test_a_big_terminal_puts_the_detail_and_the_findings_beside_the_tables(tmp_path, gate):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await feed(pilot, app, gate, 3)
+        table = app.query_one(ExitTable)
+        detail = app.query_one("#live-detail")
+        assert detail.display and detail.region.width > 40
+        assert detail.region.x >= table.region.right - 1
+        assert table.region.height > 30  # the table has the height, not a stretched chart
+        assert not app.query_one("#series-plot").display
+        assert len(table.text(table.selected_reason, "trend")) > 8  # more trend points
+        assert table.selected_reason in plain(detail.query_one(".detail-title", Static))
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        await pilot.pause()
+        compare_table = app.query_one("#compare-table")
+        box = app.query_one("#compare-findings-box")
+        assert box.region.x >= compare_table.region.right - 1 and box.region.width > 60
+    async with make_app(tmp_path, Gate()).run_test(size=(80, 24)) as pilot:
+        assert not pilot.app.query_one("#live-detail").display
+
+
+class _SilentRecorder:
+    """Replays what perf delivers when it recorded nothing: intervals with empty reports."""
+
+    def __init__(self, vm) -> None:
+        from vmexit_tui.analysis.running import RunInfo
+
+        self.info = RunInfo(label=vm.name, vm_name=vm.name)
+        self._stop = asyncio.Event()
+
+    async def events(self):
+        from vmexit_tui.analysis.model import Report
+        from vmexit_tui.analysis.running import Interval
+        from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingStatus
+
+        for i in range(8):
+            yield Interval(i, float(i), i + 1.0, {EventKind.VMEXIT: Report(EventKind.VMEXIT, ())})
+            yield RecordingStatus(RecordingState.RECORDING, elapsed=i + 1.0, chunks=i + 1)
+        await self._stop.wait()
+        yield RecordingStatus(RecordingState.STOPPED, elapsed=8.0, chunks=8)
+        yield RecordingEnded(EndReason.STOPPED, detail="stopped on request")
+
+    async def stop(self) -> None:
+        self._stop.set()
+
+
+async def test_a_recording_where_perf_recorded_nothing_says_what_happened(tmp_path, gate):
+    sources = demo_sources(tmp_path, clock=lambda: 0.0, autostart="simulated-gp-rt-bind")
+    sources.make_recorder = _SilentRecorder
+    app = VmExitApp(sources)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.current is not None and app.current.acc.intervals == 8)
+        await pilot.pause()
+        table = app.query_one(ExitTable)
+        status = plain(app.query_one("#status", Static))
+        assert "no VM exits recorded yet" in status and "tracefs" in status
+        assert "is the VM idle" in str(table.render_line(1).text)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.current.ended is not None)
+        await pilot.pause()
+        assert "perf recorded no VM exits" in plain(app.query_one("#status", Static))
+        assert "perf recorded no VM exits" in str(table.render_line(1).text)

@@ -1,4 +1,5 @@
-"""ExitTable: only cells whose text changed are replaced; the order follows the sort column."""
+"""ExitTable: rows change only where their text changed; lines come from a cache; the
+order follows the sort column and the cursor stays on its reason."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from textual.app import App, ComposeResult
 from tests.app.helpers import wide_interval
 from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import RunAccumulator
-from vmexit_tui.app.widgets.exit_table import COLUMNS, ExitTable
+from vmexit_tui.app.widgets.exit_table import COLUMNS, TREND_WIDTH, ExitTable
 
 
 class _TableApp(App[None]):
@@ -15,32 +16,81 @@ class _TableApp(App[None]):
         yield ExitTable()
 
 
-def _cells(table: ExitTable) -> dict[tuple[str, str], object]:
-    return {
-        (row.value, col.key): table.get_cell(row.value, col.key)
-        for row in table.rows
-        for col in COLUMNS
-    }
+def _texts(table: ExitTable) -> dict[tuple[str, str], str]:
+    return {(r, c.key): table.text(r, c.key) for r in table.ordered_reasons for c in COLUMNS}
 
 
-async def test_unchanged_cells_keep_their_objects_and_changed_ones_are_replaced():
+async def test_only_rows_whose_text_changed_get_a_new_version():
     async with _TableApp().run_test(size=(100, 30)) as pilot:
         table = pilot.app.query_one(ExitTable)
         acc = RunAccumulator()
         acc.add(wide_interval(0, 20))
         table.show(acc, EventKind.VMEXIT)
         await pilot.pause()
-        before, count = _cells(table), table._update_count
-        table.show(acc, EventKind.VMEXIT)  # the same totals again: nothing to replace
-        assert _cells(table) == before
-        assert all(table.get_cell(r, c) is v for (r, c), v in before.items())
-        assert table._update_count == count
+        before = _texts(table)
+        versions = {r: table.row_version(r) for r in table.ordered_reasons}
+        table.show(acc, EventKind.VMEXIT)  # the same totals again: nothing changes
+        assert {r: table.row_version(r) for r in table.ordered_reasons} == versions
 
         acc.add(wide_interval(1, 20))
         table.show(acc, EventKind.VMEXIT)
-        after = _cells(table)
-        replaced = {k for k, v in after.items() if v is not before[k]}
-        assert replaced and all(after[k].plain != before[k].plain for k in replaced)
-        assert all(after[k].plain == before[k].plain for k in after.keys() - replaced)
-        samples = [table.get_cell(r.key.value, "samples").value for r in table.ordered_rows]
+        after = _texts(table)
+        bumped = {r for r in versions if table.row_version(r) != versions[r]}
+        assert bumped
+        for reason in versions:
+            same = all(after[(reason, c.key)] == before[(reason, c.key)] for c in COLUMNS)
+            assert same == (reason not in bumped), reason
+        samples = [table.value(r, "samples") for r in table.ordered_reasons]
         assert samples == sorted(samples, reverse=True)
+
+
+async def test_a_repaint_without_changes_renders_no_line_again():
+    async with _TableApp().run_test(size=(100, 30)) as pilot:
+        table = pilot.app.query_one(ExitTable)
+        acc = RunAccumulator()
+        acc.add(wide_interval(0, 20))
+        table.show(acc, EventKind.VMEXIT)
+        await pilot.pause()
+        rendered = table.lines_rendered
+        assert rendered >= 21  # header and twenty rows
+        table.refresh()
+        await pilot.pause()
+        assert table.lines_rendered == rendered  # every line served from the cache
+        table.move_cursor(3)
+        await pilot.pause()
+        assert table.lines_rendered == rendered + 2  # the old and the new cursor row
+
+
+async def test_cursor_stays_on_its_reason_across_sorts_and_the_empty_state_explains():
+    async with _TableApp().run_test(size=(100, 30)) as pilot:
+        table = pilot.app.query_one(ExitTable)
+        table.empty_note = "perf recorded nothing: is the VM idle?"
+        await pilot.pause()
+        assert "perf recorded nothing" in str(table.render_line(1).text)
+        acc = RunAccumulator()
+        acc.add(wide_interval(0, 20))
+        table.show(acc, EventKind.VMEXIT)
+        table.move_cursor(5)
+        reason = table.selected_reason
+        for column in ("name", "mean", "max", "rate"):
+            table.sort_by(column)
+            assert table.selected_reason == reason
+            assert table.ordered_reasons.index(reason) == table.cursor_row
+        names = table.ordered_reasons
+        table.sort_by("name", descending=False)
+        assert table.ordered_reasons == sorted(names)
+
+
+async def test_a_wide_table_shows_more_trend_points():
+    trends = {}
+    for width in (80, 200):
+        async with _TableApp().run_test(size=(width, 30)) as pilot:
+            table = pilot.app.query_one(ExitTable)
+            acc = RunAccumulator()
+            for i in range(40):
+                acc.add(wide_interval(i, 10))
+            table.show(acc, EventKind.VMEXIT)
+            await pilot.pause()
+            trends[width] = table.text(table.ordered_reasons[0], "trend")
+            assert table.virtual_size.width <= width  # never wider than the terminal
+    assert TREND_WIDTH <= len(trends[80]) < len(trends[200])

@@ -51,3 +51,28 @@ def test_spread_short_drops_the_sign_and_unit():
     assert fmt.spread_short(14.34) == "14.34"
     assert fmt.spread_short(None, 5.0) == "<5"
     assert fmt.spread_short(None) == "?"
+
+
+def test_saved_message_puts_the_path_on_lines_that_fit_the_toast():
+    """Issue 14.7: the save toast broke a path mid-word."""
+    path = "/srv/data/share/vmexit-tui/snapshots/2026-11-26T21-44-03-simulated-gp-rt-bind.json"
+    text = fmt.saved_message("run", path, 80)
+    width = fmt.toast_width(80)
+    assert width == 37  # a toast is 60 cells, at most half the screen, less padding and border
+    lines = text.splitlines()
+    assert lines == [
+        "Saved run snapshot",
+        "2026-11-26T21-44-03-simulated-gp-rt-",
+        "bind.json",
+        "in …/data/share/vmexit-tui/snapshots/",
+    ]
+    assert all(len(line) <= width for line in lines)
+    wide = fmt.saved_message("run", path, 200).splitlines()
+    assert wide[1] == "2026-11-26T21-44-03-simulated-gp-rt-bind.json"
+    assert wide[2] == "in /srv/data/share/vmexit-tui/snapshots/"
+
+
+def test_path_lines_use_tilde_for_home():
+    from pathlib import Path
+
+    assert fmt.path_lines(Path.home() / "snaps" / "a.json", 40) == ["a.json", "in ~/snaps/"]

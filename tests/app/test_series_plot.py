@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
@@ -9,7 +10,14 @@ from textual.app import App, ComposeResult
 from textual_plotext.plotext_plot import Plot
 
 from vmexit_tui.analysis.running import ReasonSeries, SeriesPoint
-from vmexit_tui.app.widgets.series_plot import AnsiLines, SeriesPlot, downsample
+from vmexit_tui.app.widgets.series_plot import (
+    AnsiLines,
+    SeriesPlot,
+    downsample,
+    nice_ticks,
+    tick_label,
+    y_axis,
+)
 
 
 def _plotext_chart(points: int) -> str:
@@ -103,7 +111,10 @@ async def test_early_data_waits_and_is_drawn_with_the_next_data_or_by_the_timer(
         assert plot.draws == 1
         show(2)  # too early: waits
         assert plot.draws == 1
-        await pilot.pause(0.45)  # the timer (due + grace) draws it
+        for _ in range(50):  # the timer (due + grace, 0.3 s) draws it; waits longer under load
+            await pilot.pause(0.1)
+            if plot.draws == 2:
+                break
         assert plot.draws == 2 and plot._drawn == plot._data
         show(3)  # too early again
         assert plot.draws == 2
@@ -112,3 +123,63 @@ async def test_early_data_waits_and_is_drawn_with_the_next_data_or_by_the_timer(
         assert plot.draws == 3 and plot._drawn == plot._data
         await pilot.pause(0.45)  # the pending timer finds nothing new to draw
         assert plot.draws == 3
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "ticks"),
+    [
+        (0, 2410, (0, 500, 1000, 1500, 2000, 2500)),
+        (2261, 2410, (2250, 2300, 2350, 2400, 2450)),
+        (1537.1, 3458.5, (1500, 2000, 2500, 3000, 3500)),  # not "3458.5 2689.9 1537.1"
+        (0, 0.3, (0, 0.1, 0.2, 0.3)),
+        (0, 0, (0, 0.2, 0.4, 0.6, 0.8, 1)),  # all zero: a unit axis
+    ],
+)
+def test_nice_ticks_are_round_and_cover_the_data(low, high, ticks):
+    assert nice_ticks(low, high) == pytest.approx(ticks)
+
+
+def test_rates_start_at_zero_unless_asked_otherwise():
+    """Issue 14.5: 2261-2410 exits/s must not fill the chart's height (±3% looks huge)."""
+    assert y_axis([2261, 2410], from_zero=True)[0] == 0
+    assert y_axis([2261, 2410], from_zero=False)[0] == 2250
+
+
+def test_tick_labels_follow_the_number_rules():
+    assert [tick_label(t, of_mean=False) for t in (0, 500.0, 2500.0)] == ["0", "500", "2500"]
+    assert [tick_label(t, of_mean=False) for t in (0.1, 0.25)] == ["0.1", "0.25"]
+    assert [tick_label(t, of_mean=True) for t in (0.25, 1.0, 1500.0)] == ["0.25", "1", "1500"]
+
+
+def _rate_series(rates: list[int]) -> ReasonSeries:
+    series = ReasonSeries()
+    for i, n in enumerate(rates):
+        series.append(SeriesPoint(float(i), float(i + 1), n, 0.5 + i / 100))
+    return series
+
+
+def _axis_labels(plot: SeriesPlot) -> list[str]:
+    console = Console(width=plot.size.width, color_system=None, force_terminal=False)
+    lines = console.render_lines(plot._build(), console.options, pad=False)
+    text = ["".join(seg.text for seg in line) for line in lines]
+    return [ln.split("┤")[0].strip() for ln in text if "┤" in ln]
+
+
+async def test_the_drawn_chart_starts_rates_at_zero_with_round_ticks():
+    app = _PlotApp()
+    async with app.run_test(size=(80, 16)) as pilot:
+        plot = app.query_one(SeriesPlot)
+        plot.min_redraw_s = 0
+        await pilot.pause()
+        plot.show("EPT_VIOLATION", _rate_series([2261, 2410, 2300, 2350]), origin=0.0)
+        await pilot.pause()
+        labels = _axis_labels(plot)
+        assert labels[-1] == "0" and labels[0] == "2500"
+        assert all(float(x) % 500 == 0 for x in labels)
+        plot.rates_from_zero = False  # asked otherwise: the axis fits the data
+        plot.show("EPT_VIOLATION", _rate_series([2261, 2410, 2300, 2351]), origin=0.0)
+        await pilot.pause()
+        assert _axis_labels(plot)[-1] == "2250"
+        plot.show("EPT_VIOLATION", _rate_series([5, 6]), origin=0.0, of_mean=True)
+        await pilot.pause()
+        assert plot.yticks[0] > 0  # mean times fit their data

@@ -10,6 +10,7 @@ import pytest
 
 from tests.app.helpers import Gate, feed, make_app, wait_for
 from tests.app.test_app import _no_vm_sources
+from vmexit_tui.analysis.compare_session import BuiltinRun
 from vmexit_tui.app.app import VmExitApp
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 
@@ -65,8 +66,9 @@ def test_compare_pane_four_reference_runs(snap_compare, tmp_path, size):
     async def run_before(pilot) -> None:
         await _streaming(gate, 1, ("3",))(pilot)
         for name in ("gp-gp-raw", "gp-gp-bind"):
-            app._picked(f"builtin:{name}")
-        await wait_for(pilot, lambda: app.comparison and len(app.comparison.runs) == 4)
+            app.add_run(BuiltinRun(name))
+        pane = app.compare_pane
+        await wait_for(pilot, lambda: pane.comparison and len(pane.comparison.runs) == 4)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

@@ -78,11 +78,11 @@ async def test_v_toggles_the_live_table_by_vcpu_and_back(tmp_path):
         table, vcpus = app.query_one(ExitTable), app.query_one(VcpuTable)
         assert table.display and not vcpus.display
         # a source with histograms: P99≤ where perf's Min was (the kernel keeps no min)
-        keys = [k.value for k in table.columns]
+        keys = [c.key for c in table.columns_spec]
         assert "p99" in keys and "min" not in keys
         io = app.current.acc.total().row("io")
-        p99 = table.get_cell("io", "p99")
-        assert p99.value == io.percentile_bound(0.99) and p99.plain.strip() == "8192"
+        assert table.value("io", "p99") == io.percentile_bound(0.99)
+        assert table.text("io", "p99") == "8192"
         await pilot.press("v")
         await wait_for(pilot, lambda: vcpus.row_count == 2)
         assert vcpus.display and not table.display
@@ -103,11 +103,11 @@ async def test_detail_of_a_reason_shows_its_log2_histogram_and_bounds(tmp_path):
         await wait_for(pilot, lambda: app.current is not None and app.current.acc.intervals == 1)
         table = app.query_one(ExitTable)
         table.focus()
-        table.move_cursor(row=table.get_row_index("io"))
+        table.move_cursor(table.ordered_reasons.index("io"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
         screen = app.screen
-        text = str(screen.query_one("#detail-pct").render())
+        text = str(screen.query_one(".detail-pct").render())
         assert "p50 ≤" in text and "p99 ≤" in text and "p99.9 ≤" in text and "max ≤" in text
         chart = screen.query_one(LatencyHistogram).plt.build()
         assert "io: exit-to-entry time" in chart

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +17,13 @@ from vmexit_tui.reference import seed_runs
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, columns: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
     return subprocess.run(
         [sys.executable, "-m", "vmexit_tui", "compare", *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
 
 
@@ -30,11 +34,10 @@ def test_four_builtin_runs_default_to_raw_bind_pairs_in_json():
     assert data["pairs"] == [[0, 1], [2, 3]]
     pairs = {tuple(f["pair"]) for f in data["findings"]}
     assert pairs == {(0, 1), (2, 3)}
-    gp_io = [f for f in data["findings"] if f["pair"] == [0, 1] and f["reason"] == "IO_INSTRUCTION"
-             and f["metric"] == "samples"]  # fmt: skip
-    assert [(f["direction"], f["baseline_value"], f["value"]) for f in gp_io] == [
-        ("down", 1047, 608)
-    ]
+    assert not [f for f in data["findings"] if f["metric"] == "samples"]  # not tested
+    gp_io = [d for d in data["differences"] if d["pair"] == [0, 1]
+             and d["reason"] == "IO_INSTRUCTION"]  # fmt: skip
+    assert [(d["baseline_value"], d["value"]) for d in gp_io] == [(1047, 608)]
 
 
 def test_baseline_by_label_compares_everything_with_it():
@@ -81,6 +84,48 @@ def test_errors_go_to_stderr_with_nonzero_exit(tmp_path):
     assert p.returncode != 0 and "2 to 4 runs" in p.stderr
     p = cli("gp-rt-raw", "gp-rt-bind", "--baseline", "7")
     assert p.returncode != 0 and "only 2 runs" in p.stderr
+
+
+FOUR = ("gp-gp-raw", "gp-gp-bind", "gp-rt-raw", "gp-rt-bind")
+
+
+def table_part(text: str) -> list[str]:
+    return text.split("\n\n? = not known")[0].splitlines()
+
+
+def test_four_runs_fit_80_columns_stacked_by_pair():
+    """Issue 14.12: the table fits $COLUMNS; no line is longer, so no row wraps."""
+    p = cli(*FOUR, columns="80")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    table = table_part(p.stdout)
+    heads = [ln.split() for ln in table if ln.strip().startswith("GP-")]
+    assert heads == [["GP-GP-RAW", "GP-GP-BIND"], ["GP-RT-RAW", "GP-RT-BIND"]]  # pairs kept
+    ext = [ln for ln in table if ln.startswith("EXTERNAL_INTERRUPT")]
+    assert ext == [  # every figure of a row stays on its line
+        "EXTERNAL_INTERRUPT    382   0.71%  0.53    188   0.32%  0.78  -0.39    +47%",
+        "EXTERNAL_INTERRUPT   2175   4.11%  0.51    196   0.35%   1.15  -3.76   +125%",
+    ]
+
+
+def test_four_runs_at_120_columns_keep_the_spreads():
+    p = cli(*FOUR, columns="120")
+    assert p.returncode == 0, p.stderr
+    assert max(map(len, p.stdout.splitlines())) <= 120
+    table = table_part(p.stdout)
+    assert sum(ln.startswith("Exit reason") for ln in table) == 2
+    assert any("±<" in ln for ln in table)  # stacking came before dropping the spreads
+
+
+def test_no_width_limit_when_not_a_terminal_and_width_option():
+    wide = cli(*FOUR)
+    assert sum(ln.startswith("Exit reason") for ln in wide.stdout.splitlines()) == 1
+    assert max(map(len, wide.stdout.splitlines())) > 200
+    p = cli(*FOUR, "--width", "100", columns="300")  # the option wins over $COLUMNS
+    assert max(map(len, p.stdout.splitlines())) <= 100
+    bad = cli(*FOUR, "--width", "-1")
+    assert bad.returncode == 2 and "--width: expected 0 (no limit) or more" in bad.stderr
 
 
 def test_one_file_holding_two_reports_compares_them_with_each_other(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_guest import guest_fixture, needs_qemu
+from tests.qemu_guest import guest_fixture, needs_qemu, qemu_guest
 from vmexit_tui.formats.perf_parser import parse_reports
 from vmexit_tui.recording.perf_argv import report_argv
 from vmexit_tui.recording.perf_chunks import read_manifest
@@ -23,7 +23,7 @@ pytestmark = [*needs_qemu, pytest.mark.perf]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-guest = guest_fixture(smp=2)
+guest = guest_fixture(smp=2, accel="kvm")
 
 
 def record(*args: str) -> subprocess.Popen:
@@ -61,9 +61,10 @@ def wait_first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
     raise AssertionError("no interval line in time")
 
 
-def check_folder(out: Path, reason: str = "stopped") -> None:
+def check_folder(out: Path, reason: str = "stopped", detail: str = "stopped on request") -> None:
     m = read_manifest(out)
     assert m["end_reason"] == reason
+    assert m["end_detail"].startswith(detail), m["end_detail"]
     chunks = sorted(out.glob("perf.data.*"))
     assert chunks and [c["file"] for c in m["chunks"]] == [c.name for c in chunks]
     for chunk in chunks:
@@ -85,7 +86,8 @@ def test_record_for_a_duration(guest, tmp_path, no_new_perf):
     assert report_text.rstrip("\n") in stdout
     (total,) = parse_reports(report_text)
     assert total.scope.pids == (guest.pid,)
-    check_folder(out)
+    check_folder(out, reason="duration-reached", detail="duration reached (2.5 s)")
+    assert "duration reached (2.5 s)" in stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
@@ -160,3 +162,14 @@ def test_kernel_source_on_this_host_is_refused_with_the_reason(guest, tmp_path):
     assert err.strip() == (
         "vmexit-tui record: --source kernel: this kernel has no hist triggers; try --source auto"
     )
+
+
+def test_an_emulated_guest_is_refused_in_one_line_and_nothing_runs(tmp_path, no_new_perf):
+    with qemu_guest(smp=1, accel="tcg") as tcg:
+        out = tmp_path / "x"
+        with running("--pid", str(tcg.pid), "--out", str(out)) as proc:
+            stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert f"(pid {tcg.pid}) is not a KVM guest" in stderr and "cannot be recorded" in stderr
+    assert not out.exists()

@@ -12,12 +12,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.qemu_guest import guest_fixture, needs_qemu
-from vmexit_tui.commands.vms import format_bytes, format_duration, render_table
+from tests.qemu_guest import guest_fixture, needs_qemu, qemu_guest
+from vmexit_tui.commands.vms import NOT_KVM_TITLE, format_bytes, format_duration, render_table
 from vmexit_tui.host.discovery import Pinning, VCpu, VmInfo
 
 GUEST = f"vmexit-test-cmd-{os.getpid()}"
-guest = guest_fixture(GUEST)
+guest = guest_fixture(GUEST, accel="kvm")
 
 
 def _vmexit_tui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -115,8 +115,10 @@ class TestWithGuest:
             "cpu_percent",
             "rss_bytes",
             "pinning",
+            "kvm",
             "vcpus",
         }
+        assert mine["kvm"] is True
         assert (mine["name"], mine["vmm"]) == (GUEST, "qemu")
         assert isinstance(mine["cpu_percent"], float)  # two samples, 0.2 s apart
         assert [v["index"] for v in mine["vcpus"]] == [0, 1]
@@ -133,3 +135,21 @@ class TestWithGuest:
         assert lines[row].split()[2:5] == ["qemu", "2", "raw"]
         assert lines[row + 1].split()[:2] == ["vCPU", "0"]
         assert lines[row + 2].split()[:2] == ["vCPU", "1"]
+
+
+class TestNotKvm:
+    pytestmark = needs_qemu
+
+    def test_an_emulated_guest_is_listed_apart_as_not_kvm(self, guest: psutil.Process) -> None:
+        with qemu_guest("vmexit-test-tcg-vms", smp=1, accel="tcg") as tcg:
+            table = _vmexit_tui("vms", "--interval", "0")
+            data = json.loads(_vmexit_tui("vms", "--json", "--interval", "0").stdout)
+        assert table.returncode == 0, table.stderr
+        lines = table.stdout.splitlines()
+        title = lines.index(NOT_KVM_TITLE)
+        kvm_rows = [ln.split()[1] for ln in lines[:title] if ln and not ln.startswith(" ")]
+        emulated_rows = [ln.split()[1] for ln in lines[title + 2 :] if not ln.startswith(" ")]
+        assert str(guest.pid) in kvm_rows and str(tcg.pid) not in kvm_rows
+        assert str(tcg.pid) in emulated_rows
+        by_pid = {v["pid"]: v for v in data}
+        assert by_pid[tcg.pid]["kvm"] is False and by_pid[guest.pid]["kvm"] is True

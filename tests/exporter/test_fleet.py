@@ -129,3 +129,13 @@ def test_rate_spans_the_window_not_just_the_last_poll():
         tracker.record(url, parse_metrics(exposition({"HLT": 200})), t)
     (row,) = tracker.view(12.0).rows
     assert row.exits_per_s == pytest.approx((200 - 100) / (12.0 - 2.0))  # old samples dropped
+
+
+def test_an_idle_guest_shows_its_top_reason_of_all_exits_so_far():
+    url = "http://a:1/metrics"
+    tracker = FleetTracker([url])
+    for t in (1.0, 2.0):
+        tracker.record(url, parse_metrics(exposition({"HLT": 30, "NPF": 10})), t)
+    (row,) = tracker.view(2.0).rows
+    assert row.exits_per_s == 0.0
+    assert row.top_reason == "HLT" and row.top_share == pytest.approx(0.75)

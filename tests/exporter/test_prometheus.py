@@ -116,8 +116,8 @@ def grafana_to_promql(expr: str) -> str:
     return expr
 
 
-# Expressions allowed to come back empty here: the host audit (issue 11) is not on this build.
-MAY_BE_EMPTY = ("kvm_host_rt_check_info",)
+# Expressions allowed to come back empty on a healthy demo exporter: none.
+MAY_BE_EMPTY: tuple[str, ...] = ()
 
 
 def test_every_dashboard_expression_runs_and_the_key_ones_return_data(scraped):
@@ -142,3 +142,11 @@ def test_dashboard_heatmap_and_pinning_panels_show_the_demo(scraped):
     rows = prom.query(grafana_to_promql(pins))["result"]
     assert {r["metric"]["pinning"] for r in rows} == {"bind", "raw"}
     assert {r["metric"]["vm"] for r in rows} >= {VM}
+
+
+def test_host_rt_configuration_is_exported_from_the_audit(scraped):
+    _exp, prom, _store = scraped
+    rows = prom.query("kvm_host_rt_check_info")["result"]
+    checks = {r["metric"]["check"]: r["metric"] for r in rows}
+    assert "cmdline.isolcpus" in checks and "mm.transparent_hugepage" in checks
+    assert all(r["metric"]["usual_for_rt"] for r in rows)

@@ -56,7 +56,7 @@ async def test_a_guest_that_leaves_discovery_is_dropped_and_its_recorder_stopped
     await asyncio.wait_for(task, 15)
 
 
-async def test_a_recorder_that_fails_is_a_source_error_and_is_retried():
+async def test_a_recorder_that_fails_is_a_source_error_and_is_retried_later():
     vms = demo.simulated_vms()[:1]
     made = []
 
@@ -65,13 +65,27 @@ async def test_a_recorder_that_fails_is_a_source_error_and_is_retried():
         raise OSError("tracefs is not mounted")
 
     broken = SourcePlan("kernel", "test", lambda: list(vms), failing, lambda s: None, "svm")
-    store = MetricStore("kernel")
-    stop = asyncio.Event()
-    sup = Supervisor(store, broken, rescan_s=0.05, retry_s=0.2)
-    task = asyncio.create_task(sup.run(stop))
-    await asyncio.sleep(0.7)
-    stop.set()
-    await asyncio.wait_for(task, 15)
-    health = store.snapshot().health
-    assert health.source_errors >= 2 and "tracefs is not mounted" in (health.last_error or "")
-    assert 2 <= len(made) <= 5  # retried, but not at every rescan
+    for retry_s, wanted in ((3600.0, 1), (0.0, 3)):
+        made.clear()
+        store = MetricStore("kernel")
+        stop = asyncio.Event()
+        sup = Supervisor(store, broken, rescan_s=0.01, retry_s=retry_s)
+        task = asyncio.create_task(sup.run(stop))
+        rescans = 0
+        real = sup.rescan
+
+        async def counted(real=real):
+            nonlocal rescans
+            rescans += 1
+            await real()
+
+        sup.rescan = counted  # type: ignore[method-assign]
+        while rescans < 6 or len(made) < wanted:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        health = store.snapshot().health
+        assert "tracefs is not mounted" in (health.last_error or "")
+        assert health.source_errors == len(made)
+        if retry_s > 100:
+            assert len(made) == 1  # six rescans, one attempt: retried only after retry_s

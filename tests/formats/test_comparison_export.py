@@ -36,7 +36,8 @@ def test_markdown_table_then_findings(seed):
     assert "| PAUSE_INSTRUCTION | 290 | 0.54% | ? |" in md  # unknown mean shown as ?, not 0
     assert md.index("### Findings") > md.index("| MSR_WRITE")
     assert f"1. {seed.findings[0].text}" in md
-    assert "Bonferroni over 63 tests" in md
+    assert "Bonferroni over 41 tests" in md
+    assert md.index("### Differences") > md.index("### Findings")
 
 
 def test_csv_long_form_with_empty_unknowns(seed):
@@ -69,6 +70,25 @@ def test_json_has_runs_rows_and_findings_with_pairs(seed):
     assert data == to_json_data(seed)
 
 
+def test_json_lists_count_changes_under_differences_not_findings(seed):
+    """Issue 14.14: without durations a count change is a difference, not a finding."""
+    data = to_json_data(seed)
+    assert not [f for f in data["findings"] if f["metric"] in ("samples", "rate")]
+    io = [d for d in data["differences"] if d["reason"] == "IO_INSTRUCTION"]
+    assert {(d["baseline_value"], d["value"]) for d in io} == {(1047, 608), (740, 1484)}
+    assert data["empty_runs"] == [] and data["notes"] == []
+
+
+def test_empty_run_is_named_at_the_top_of_every_format():
+    empty = ComparedRun("idle", Report(EventKind.VMEXIT, ()), duration_s=5.0)
+    c = compare([empty, ComparedRun("GP-RT-RAW", seed_runs.load("gp-rt-raw"))])
+    assert to_table(c).startswith("Note: idle has no exits at all")
+    assert "No significant changes." in to_table(c)
+    assert "> **Note:** idle has no exits at all" in to_markdown(c)
+    data = to_json_data(c)
+    assert data["empty_runs"] == [0] and data["findings"] == [] and data["differences"] == []
+
+
 def test_table_shows_labels_absent_reasons_and_no_findings():
     a = Report(
         EventKind.VMEXIT, (ExitStat("X", 5, mean_us=1.0, rel_stddev_pct=3.0), ExitStat("Y", 1))
@@ -80,6 +100,7 @@ def test_table_shows_labels_absent_reasons_and_no_findings():
     y = next(ln for ln in text.splitlines() if ln.startswith("Y "))
     assert "–" in y
     assert "No significant changes." in text
+    assert "? = not known · – = no exits of that reason in that run" in text  # the legend
 
 
 def test_unknown_format_is_rejected(seed):

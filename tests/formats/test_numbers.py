@@ -86,6 +86,12 @@ def test_percent(value, shown):
     assert n.percent(value) == shown
 
 
+def test_percent_with_fewer_digits():
+    assert n.percent(41.04, 1) == "41.0"
+    assert n.percent(0.04, 1) == "<0.1"
+    assert n.percent(0.0, 1) == "0.0"
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [(-0.001, "0.00 pp"), (0.004, "0.00 pp"), (-0.0, "0.00 pp"), (1.234, "+1.23 pp"),

@@ -156,3 +156,12 @@ def test_binary_input_is_recognised_and_text_is_not():
     assert not looks_binary("  ±0.50% \u00a0 x".encode() * 100)
     with pytest.raises(BinaryInput, match=r"^x.data: binary file, not a perf kvm stat report"):
         decode_input(b"PERFILE2\x00\x00", "x.data")
+
+
+def test_a_long_stream_keeps_no_more_than_max_warnings():
+    from vmexit_tui.formats.perf_parser import ReportStreamParser
+
+    parser = ReportStreamParser("live")
+    parser.feed("a perf message\n" * (ReportStreamParser.MAX_WARNINGS + 5))
+    assert len(parser.warnings) == ReportStreamParser.MAX_WARNINGS
+    assert parser.warnings_dropped == 5 and parser.spans == []

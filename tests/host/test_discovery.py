@@ -24,13 +24,14 @@ from vmexit_tui.host.discovery import (
     VmScanner,
     cpu_ranges,
     is_alive,
+    not_kvm_reason,
     pinning_of,
     qemu_guest_name,
 )
 
 ALL_CPUS = set(os.sched_getaffinity(0))
 GUEST = f"vmexit-test-vms-{os.getpid()}"
-guest = guest_fixture(GUEST)
+guest = guest_fixture(GUEST, accel="kvm")
 
 
 def _only(vms: list[VmInfo], pid: int) -> VmInfo:
@@ -102,6 +103,7 @@ def test_to_json_has_documented_keys_and_round_trips() -> None:
         "cpu_percent": None,
         "rss_bytes": 1048576,
         "pinning": "partial",
+        "kvm": True,
         "vcpus": [{"index": 0, "tid": 43, "cpus": [0]}, {"index": 1, "tid": 44, "cpus": [1, 2]}],
     }
 
@@ -182,6 +184,27 @@ class TestRealGuest:
         assert vm.pinning is Pinning.UNKNOWN
 
 
+# --- KVM or not: a real QEMU under TCG beside a real QEMU with -enable-kvm -------------------
+
+
+class TestKvmOrEmulated:
+    pytestmark = needs_qemu
+
+    def test_only_a_guest_holding_a_kvm_vm_fd_is_a_kvm_guest(self, guest: psutil.Process) -> None:
+        with qemu_guest(smp=1, accel="tcg") as tcg:
+            scanner = VmScanner()
+            assert all(v.pid != tcg.pid for v in scanner.scan())  # not a KVM guest
+            assert _only(scanner.scan(), guest.pid).kvm
+            every = scanner.scan(include_non_kvm=True)
+            emulated = _only(every, tcg.pid)
+            assert not emulated.kvm and emulated.vmm == "qemu"
+            assert _only(every, guest.pid).kvm
+            # found by pid all the same, marked, so that callers can refuse it by name
+            found = scanner.find(pid=tcg.pid)
+            assert found.pid == tcg.pid and not found.kvm
+            assert "is not a KVM guest" in not_kvm_reason(found)
+
+
 # --- other VMMs: a real process holding a KVM VM fd, with firecracker-style threads -----------
 
 _FAKE_VMM = textwrap.dedent(
@@ -246,7 +269,7 @@ def test_vmm_named_process_without_kvm_vm_fd_is_not_a_guest(fake_vmm: psutil.Pro
 
 
 def _fake_qemu(tmp_path: Path, seconds: str = "60", wait: bool = True) -> subprocess.Popen[bytes]:
-    """`sleep` copied under a QEMU name: discovered as a QEMU by its name alone."""
+    """`sleep` copied under a QEMU name: discovered as a QEMU by its name alone (not KVM)."""
     exe = tmp_path / "qemu-system-x86_64"
     if not exe.exists():
         shutil.copy("/bin/sleep", exe)
@@ -262,7 +285,7 @@ def test_exited_and_zombie_processes_are_skipped(tmp_path: Path) -> None:
     scanner = VmScanner()
     child = _fake_qemu(tmp_path)
     try:
-        vm = _only(scanner.scan(), child.pid)
+        vm = _only(scanner.scan(include_non_kvm=True), child.pid)
         assert vm.vmm == "qemu" and vm.pinning is Pinning.UNKNOWN
         # the scanner now holds a Process object for it; make it a zombie (not reaped)
         os.kill(child.pid, 9)
@@ -270,11 +293,11 @@ def test_exited_and_zombie_processes_are_skipped(tmp_path: Path) -> None:
         while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:
             assert time.monotonic() < deadline, "child never became a zombie"
             time.sleep(0.01)
-        assert all(v.pid != child.pid for v in scanner.scan())
+        assert all(v.pid != child.pid for v in scanner.scan(include_non_kvm=True))
     finally:
         child.kill()
         child.wait()
-    assert all(v.pid != child.pid for v in scanner.scan())
+    assert all(v.pid != child.pid for v in scanner.scan(include_non_kvm=True))
 
 
 def test_scan_survives_processes_exiting_during_it(tmp_path: Path) -> None:
@@ -289,10 +312,10 @@ def test_scan_survives_processes_exiting_during_it(tmp_path: Path) -> None:
             batch = [_fake_qemu(tmp_path, "0.01", wait=False) for _ in range(3)]
             children += batch
             spawned.update(c.pid for c in batch)
-            seen.update(vm.pid for vm in scanner.scan() if vm.pid in spawned)
+            seen.update(vm.pid for vm in scanner.scan(include_non_kvm=True) if vm.pid in spawned)
     finally:
         for c in children:
             c.kill()
             c.wait()
     assert seen, "the short-lived fake guests were never seen: the test raced nothing"
-    assert all(v.pid not in spawned for v in scanner.scan())
+    assert all(v.pid not in spawned for v in scanner.scan(include_non_kvm=True))

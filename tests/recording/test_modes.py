@@ -100,3 +100,12 @@ def test_this_machine_has_no_hist_triggers_and_auto_counts():
     assert choice.why == "this kernel has no hist triggers: counting only, no timings"
     with pytest.raises(ModeUnavailable):
         modes.choose("kernel")
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_no_source_is_made_for_an_emulated_guest(mode):
+    from vmexit_tui.host.discovery import Pinning, VmInfo
+
+    vm = VmInfo(1234, "tcg-guest", "qemu", 0.0, None, 0, (), Pinning.UNKNOWN, kvm=False)
+    with pytest.raises(ValueError, match=r"tcg-guest \(pid 1234\) is not a KVM guest"):
+        modes.make_recorder(mode, vm, out_dir="/nonexistent")

@@ -26,7 +26,7 @@ from vmexit_tui.recording.protocol import RecordingEnded, RecordingStatus
 pytestmark = [*needs_qemu, pytest.mark.perf]
 
 
-guest = guest_fixture(smp=2)
+guest = guest_fixture(smp=2, accel="kvm")
 
 
 async def collect(rec, on_interval=None, limit_s=30.0):
@@ -205,3 +205,16 @@ async def test_abandoning_the_event_stream_stops_perf(guest, tmp_path, no_new_pe
     await agen.aclose()
     m = read_manifest(tmp_path / "run")
     assert m["end_reason"] == "stopped" and m["chunks"]
+
+
+def test_an_emulated_guest_is_never_recorded(tmp_path, no_new_perf):
+    with qemu_guest(smp=1, accel="tcg") as tcg:
+        vm = VmScanner().find(pid=tcg.pid)
+        assert not vm.kvm
+        rec = PerfRecorder(vm, tmp_path / "run", interval_s=1)
+        events = asyncio.run(collect(rec))
+    ended = events[-1]
+    assert isinstance(ended, RecordingEnded) and not ended.ok
+    assert ended.reason == str(EndReason.NOT_STARTED)
+    assert f"(pid {tcg.pid}) is not a KVM guest" in (ended.detail or "")
+    assert not list((tmp_path / "run").glob("perf.data*"))

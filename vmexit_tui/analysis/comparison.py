@@ -13,7 +13,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vmexit_tui.analysis.findings import DEFAULT_ALPHA, Finding, find_changes, rows_by_reason
+from vmexit_tui.analysis.findings import (
+    DEFAULT_ALPHA,
+    Difference,
+    Finding,
+    empty_runs,
+    find_changes,
+    find_differences,
+    rows_by_reason,
+)
 from vmexit_tui.analysis.model import Report
 from vmexit_tui.analysis.running import RunInfo
 
@@ -60,7 +68,8 @@ class ComparisonRow:
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """The result of `compare`. `pairs` are (reference, compared) run indices; `tests` is the
-    number of hypothesis tests behind `findings` (the Bonferroni divisor of `alpha`)."""
+    number of hypothesis tests behind `findings` (the Bonferroni divisor of `alpha`);
+    `differences` are count changes of runs of unknown length, descriptive and not tested."""
 
     runs: tuple[ComparedRun, ...]
     baseline: int
@@ -69,6 +78,21 @@ class Comparison:
     pairs: tuple[tuple[int, int], ...] = ()
     alpha: float = DEFAULT_ALPHA
     tests: int = 0
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def empty_runs(self) -> tuple[int, ...]:
+        """Runs with no exits at all: no finding involves them."""
+        return empty_runs(self.runs)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader must know before the table (e.g. a run with no exits)."""
+        return tuple(
+            f"{self.runs[i].label} has no exits at all: nothing to compare it with, "
+            "no findings about it (is the VM idle or not a KVM guest?)."
+            for i in self.empty_runs
+        )
 
     def reference_of(self, index: int) -> int | None:
         """The run that run `index` is compared with, or None for a reference run."""
@@ -173,7 +197,8 @@ def compare(
     reasons.sort(key=order)
     rows = tuple(_row(runs, refs, reason, cells[reason]) for reason in reasons)
     findings, tests = find_changes(runs, pairs, alpha=alpha)
-    return Comparison(runs, baseline, rows, findings, pairs, alpha, tests)
+    differences = find_differences(runs, pairs)
+    return Comparison(runs, baseline, rows, findings, pairs, alpha, tests, differences)
 
 
 _LAYOUT = re.compile(r"^(?P<group>.*?)[\s_-]*\b(?P<kind>raw|bind)$", re.IGNORECASE)

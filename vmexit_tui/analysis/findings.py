@@ -2,20 +2,27 @@
 
 For every compared pair (reference run a, run b) and every exit reason of either run:
 
-- **share** (per cent of all exits): pooled two-proportion z test on the counts. The total is
-  perf's ``Total Samples`` line, or the sum of the rows when that line is missing. A reason a
-  run does not list had no exits in it (perf prints every reason it saw), so it counts 0.
-- **rate** (exits per second), when both durations are known: exact conditional Poisson test.
-- **samples** (exits per run), when a duration is unknown: the same test assuming runs of
-  equal length (the reference runs all ran the same fixed cyclictest workload). The text says
-  so. Exit counts are burstier than Poisson, which is one more reason for the strict alpha.
+- **share** (per cent of all exits): pooled two-proportion z test on the counts, only when
+  every expected count of the 2x2 table (reason / other reasons x run a / run b) is at least
+  `MIN_EXPECTED` (5, Cochran's rule), so the normal approximation holds; otherwise the share is
+  not tested. The total is perf's ``Total Samples`` line, or the sum of the rows when that line
+  is missing. A reason a run does not list had no exits in it (perf prints every reason it
+  saw), so it counts 0.
+- **rate** (exits per second), only when both durations are known (recordings always know
+  theirs): exact conditional Poisson test, valid for any count. Exit counts are burstier than
+  Poisson, which is one more reason for the strict alpha.
+- **count** without both durations is not tested: runs of unknown length cannot be compared
+  by count. Large count changes are listed as descriptive `Difference`s instead (not findings).
 - **mean_us** (mean handling time): Welch's t test from n, mean and perf's relative spread,
-  only where both means and both spreads are known and n >= 2. perf's ``( +- x% )`` is the
+  only where both means and both spreads are known and each run has at least
+  `MIN_MEAN_SAMPLES` exits. perf's ``( +- x% )`` is the
   relative standard error of the mean, so ``se = x / 100 * mean``. A spread cut off by a pager
   is an upper bound: the test uses the bound and Welch's smallest possible degrees of freedom
   (``min(n) - 1``), so its p-value is an upper bound too; such findings are ``conservative``.
   perf prints means to 0.01 us, so the difference is first shrunk by that resolution: two
   printed means 0.01 us apart are never called different.
+
+A run with no exits at all is not tested against anything (`empty_runs` names it).
 
 Multiple comparisons: with ~11 reasons x 3 metrics x up to 3 pairs, some 100 tests run at
 once. A finding is reported only when ``p < alpha / m``, where m counts every test actually
@@ -33,12 +40,17 @@ from typing import TYPE_CHECKING
 
 from vmexit_tui.analysis import stats
 from vmexit_tui.analysis.model import ExitStat, Report
+from vmexit_tui.formats import numbers
 
 if TYPE_CHECKING:
     from vmexit_tui.analysis.comparison import ComparedRun
 
 METRICS = ("share", "samples", "rate", "mean_us")
 DEFAULT_ALPHA = 0.01
+MIN_EXPECTED = 5  # every expected cell of the share test's 2x2 table
+MIN_MEAN_SAMPLES = 5  # exits per run behind a mean before Welch's t is used
+DIFFERENCE_MIN_CHANGE = 0.2  # a count difference is listed from +-20% ...
+DIFFERENCE_MIN_COUNT = 10  # ... when the larger count is at least this
 MEAN_RESOLUTION_US = 0.01  # perf prints "%9.2fus"
 
 
@@ -93,6 +105,78 @@ class Finding:
             pair=(int(data["pair"][0]), int(data["pair"][1])),
             labels=(str(data["labels"][0]), str(data["labels"][1])),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A descriptive count difference between two runs of unknown length: not tested, so not
+    a finding (runs of different lengths give different counts without any change)."""
+
+    reason: str
+    baseline_value: int
+    value: int
+    pair: tuple[int, int]
+    labels: tuple[str, str]
+
+    metric = "samples"
+
+    @property
+    def text(self) -> str:
+        change = (
+            "new" if self.baseline_value == 0
+            else numbers.change(100 * (self.value / self.baseline_value - 1))
+        )  # fmt: skip
+        return (
+            f"{self.reason}: {self.baseline_value} → {self.value} exits ({change}), "
+            f"{self.labels[0]} → {self.labels[1]}"
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "reason": self.reason,
+            "metric": self.metric,
+            "baseline_value": self.baseline_value,
+            "value": self.value,
+            "text": self.text,
+            "pair": list(self.pair),
+            "labels": list(self.labels),
+        }
+
+
+def empty_runs(runs: Sequence[ComparedRun]) -> tuple[int, ...]:
+    """The indices of runs with no exits at all (nothing to test them with)."""
+    return tuple(i for i, run in enumerate(runs) if run.report.sample_count == 0)
+
+
+def _rates_known(a: ComparedRun, b: ComparedRun) -> bool:
+    return bool(a.duration_s and b.duration_s and a.duration_s > 0 and b.duration_s > 0)
+
+
+def find_differences(
+    runs: Sequence[ComparedRun], pairs: Sequence[tuple[int, int]]
+) -> tuple[Difference, ...]:
+    """Count differences of pairs without both durations, largest relative change first.
+
+    Listed when the counts differ by at least `DIFFERENCE_MIN_CHANGE` and the larger is at
+    least `DIFFERENCE_MIN_COUNT`; pairs with an empty run are left out.
+    """
+    empty = set(empty_runs(runs))
+    out: list[tuple[float, int, Difference]] = []
+    for pair in pairs:
+        a, b = runs[pair[0]], runs[pair[1]]
+        if pair[0] in empty or pair[1] in empty or _rates_known(a, b):
+            continue
+        for reason in dict.fromkeys(a.report.reasons + b.report.reasons):
+            xa, xb = _count(a, reason), _count(b, reason)
+            if max(xa, xb) < DIFFERENCE_MIN_COUNT:
+                continue
+            rel = math.inf if xa == 0 else abs(xb / xa - 1.0)
+            if rel < DIFFERENCE_MIN_CHANGE:
+                continue
+            diff = Difference(reason, xa, xb, pair, (a.label, b.label))
+            out.append((rel, abs(xb - xa), diff))
+    out.sort(key=lambda t: (-t[0], -t[1]))
+    return tuple(d for _, _, d in out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +245,28 @@ def _pair_candidates(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list
     return out
 
 
+def _share_testable(xa: int, total_a: int, xb: int, total_b: int) -> bool:
+    """Every expected count of the 2x2 table is at least `MIN_EXPECTED`."""
+    if total_a <= 0 or total_b <= 0:
+        return False
+    total = total_a + total_b
+    hits = xa + xb
+    return all(
+        row * col / total >= MIN_EXPECTED
+        for row in (hits, total - hits)
+        for col in (total_a, total_b)
+    )
+
+
 def _test_pair(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list[_Candidate]:
     ia, ib = pair
     a, b = runs[ia], runs[ib]
     labels = (a.label, b.label)
     total_a, total_b = a.report.sample_count, b.report.sample_count
+    if total_a == 0 or total_b == 0:
+        return []  # a run with no exits: nothing to test (see `empty_runs`)
     reasons = list(dict.fromkeys(a.report.reasons + b.report.reasons))
-    rates = (
-        a.duration_s is not None
-        and b.duration_s is not None
-        and a.duration_s > 0
-        and b.duration_s > 0
-    )
+    rates = _rates_known(a, b)
     out: list[_Candidate] = []
 
     def add(reason, metric, base, value, result, conservative, detail):
@@ -183,24 +277,19 @@ def _test_pair(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list[_Cand
     rows_a, rows_b = rows_by_reason(a.report), rows_by_reason(b.report)
     for reason in reasons:
         xa, xb = _count(a, reason), _count(b, reason)
-        if total_a > 0 and total_b > 0 and xa + xb > 0:
+        if _share_testable(xa, total_a, xb, total_b):
             r = stats.two_proportion_z(xa, total_a, xb, total_b)
             detail = f"{xa} of {total_a} vs {xb} of {total_b} exits, two-proportion z = "
             add(reason, "share", 100 * xa / total_a, 100 * xb / total_b, r, False,
                 detail + f"{r.statistic:.1f}")  # fmt: skip
-        if xa + xb > 0:
-            if rates:
-                assert a.duration_s is not None and b.duration_s is not None
-                r = stats.poisson_rate_test(xa, a.duration_s, xb, b.duration_s)
-                detail = (
-                    f"{xa} exits in {a.duration_s:.1f} s vs {xb} in {b.duration_s:.1f} s, "
-                    "exact Poisson rate test"
-                )
-                add(reason, "rate", xa / a.duration_s, xb / b.duration_s, r, False, detail)
-            else:
-                r = stats.poisson_rate_test(xa, 1.0, xb, 1.0)
-                detail = "exits per run; durations unknown, runs of equal length assumed"
-                add(reason, "samples", float(xa), float(xb), r, False, detail)
+        if rates and xa + xb > 0:
+            assert a.duration_s is not None and b.duration_s is not None
+            r = stats.poisson_rate_test(xa, a.duration_s, xb, b.duration_s)
+            detail = (
+                f"{xa} exits in {a.duration_s:.1f} s vs {xb} in {b.duration_s:.1f} s, "
+                "exact Poisson rate test"
+            )
+            add(reason, "rate", xa / a.duration_s, xb / b.duration_s, r, False, detail)
         ra, rb = rows_a.get(reason), rows_b.get(reason)
         mean = _mean_candidate(ra, rb)
         if mean is not None:
@@ -211,7 +300,7 @@ def _test_pair(runs: Sequence[ComparedRun], pair: tuple[int, int]) -> list[_Cand
 
 
 def _mean_candidate(ra, rb) -> tuple[stats.TestResult, bool, str] | None:
-    if ra is None or rb is None or ra.samples < 2 or rb.samples < 2:
+    if ra is None or rb is None or min(ra.samples, rb.samples) < MIN_MEAN_SAMPLES:
         return None
     if ra.mean_us is None or rb.mean_us is None:
         return None
@@ -251,16 +340,20 @@ _WHAT = {
 def _text(c: _Candidate, direction: str) -> str:
     verb = "rises" if direction == "up" else "falls"
     base, value = c.baseline_value, c.value
-    rel = "" if base == 0 else f"{100 * (value / base - 1):+.0f}%"
+    rel = "" if base == 0 else numbers.change(100 * (value / base - 1))
     if c.metric == "share":
-        size = f"{value - base:+.2f} pp" + (f", {rel}" if rel else "")
-        figures = f"from {base:.2f}% to {value:.2f}% ({size})"
+        size = numbers.pp(value - base) + (f", {rel}" if rel else "")
+        figures = f"from {numbers.percent(base)}% to {numbers.percent(value)}% ({size})"
     elif c.metric == "samples":
         figures = f"from {base:.0f} to {value:.0f}" + (f" ({rel})" if rel else "")
     elif c.metric == "rate":
-        figures = f"from {base:.1f}/s to {value:.1f}/s" + (f" ({rel})" if rel else "")
+        figures = f"from {numbers.rate(base)}/s to {numbers.rate(value)}/s" + (
+            f" ({rel})" if rel else ""
+        )
     else:
-        figures = f"from {base:.2f} us to {value:.2f} us" + (f" ({rel})" if rel else "")
+        figures = f"from {numbers.us(base)} us to {numbers.us(value)} us" + (
+            f" ({rel})" if rel else ""
+        )
     p = format_p(c.result.p_value, bound=c.conservative)
     note = (
         "; conservative: spread cut off by a pager, its upper bound used" if c.conservative else ""

@@ -36,6 +36,20 @@ class Interval:
     def duration(self) -> float:
         return max(self.end - self.start, 0.0)
 
+    def rate(self, kind: EventKind, reason: str | None = None) -> float | None:
+        """Exits per second over this interval: of `reason`, or of all reasons of `kind`
+        (None for an interval of no duration). The one place a per-interval rate is made."""
+        duration = self.duration
+        if duration <= 0:
+            return None
+        report = self.reports.get(kind)
+        if report is None:
+            return 0.0
+        if reason is None:
+            return report.sample_count / duration
+        row = report.row(reason)
+        return (row.samples if row else 0) / duration
+
 
 @dataclass(frozen=True, slots=True)
 class SeriesPoint:
@@ -173,14 +187,7 @@ class RunAccumulator:
 
     def last_rate(self, kind: EventKind, reason: str) -> float | None:
         """Exits per second of `reason` over the last interval."""
-        if self.last is None:
-            return None
-        report = self.last.reports.get(kind)
-        row = report.row(reason) if report else None
-        duration = self.last.duration
-        if duration <= 0:
-            return None
-        return (row.samples if row else 0) / duration
+        return None if self.last is None else self.last.rate(kind, reason)
 
     def reason_series(self, kind: EventKind, reason: str) -> ReasonSeries | None:
         return self.series.get(kind, {}).get(reason)

@@ -3,10 +3,13 @@ bars); the number texts come from `vmexit_tui.formats.numbers`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from rich.cells import cell_len, set_cell_size
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
 from rich.text import Text
 
@@ -50,7 +53,7 @@ class NumberText(Text):
         pad = " " * (width - size)
         return plain + pad if self.justify == "left" else pad + plain
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         style = console.get_style(self.style) if isinstance(self.style, str) else self.style
         yield Segment(self.line(options.max_width), style)
 
@@ -123,3 +126,50 @@ def bars(values: Sequence[float | None], width: int = 12) -> str:
         else:
             out.append(_BARS[min(int((v - low) / span * len(_BARS)), len(_BARS) - 1)])
     return "".join(out).rjust(width)
+
+
+def _middle_cut(text: str, width: int) -> str:
+    if cell_len(text) <= width:
+        return text
+    keep = max(width - 1, 0)
+    head = keep // 2
+    return text[:head] + "…" + text[len(text) - (keep - head) :] if keep else "…"
+
+
+def path_lines(path: str | Path, width: int) -> list[str]:
+    """A path as lines of at most `width` cells that never break inside a word: the file
+    name (broken after "-", "_" or "." when long), then "in" and its folder ("~" for home;
+    leading folders dropped as "…/")."""
+    p = Path(path)
+    folder = str(p.parent)
+    home = str(Path.home())
+    if folder == home or folder.startswith(home + os.sep):
+        folder = "~" + folder[len(home) :]
+    parts = folder.split(os.sep)
+    shown = "in " + folder + os.sep
+    while cell_len(shown) > width and len(parts) > 1:
+        parts = parts[1:]
+        shown = "in …" + os.sep + os.sep.join(parts) + os.sep
+    return [*_name_lines(p.name, width), _middle_cut(shown, width)]
+
+
+def _name_lines(name: str, width: int) -> list[str]:
+    """A file name on lines of at most `width`, broken only after "-", "_" or "."."""
+    lines = [""]
+    for token in re.split(r"(?<=[-_.])", name):
+        if lines[-1] and cell_len(lines[-1] + token) > width:
+            lines.append("")
+        lines[-1] += token
+    return [_middle_cut(line, width) for line in lines if line]
+
+
+def toast_width(screen_width: int) -> int:
+    """The text width of a Textual toast (60 cells, at most half the screen, less padding
+    and its border)."""
+    return max(min(60, screen_width // 2) - 3, 10)
+
+
+def saved_message(what: str, path: str | Path, screen_width: int) -> str:
+    """The "saved" toast: a path on lines of its own, never broken inside a word."""
+    width = toast_width(screen_width)
+    return "\n".join([f"Saved {what} snapshot", *path_lines(path, width)])

@@ -36,7 +36,7 @@ def real_sources(folder: Path, source: str = "auto") -> AppSources:
 
     note = mode_problem(choice)
     return AppSources(
-        scan_vms=scanner.scan,
+        scan_vms=lambda: scanner.scan(include_non_kvm=True),
         make_recorder=make,
         snapshot_folder=folder,
         problems=tuple(run_checks()) + ((note,) if note else ()),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from textual.message import Message
 
+from vmexit_tui.analysis.compare_session import SnapshotRun
+from vmexit_tui.analysis.comparison import ComparedRun, Comparison
 from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.protocol import RecordingEnded, RecordingStatus
@@ -65,3 +67,19 @@ class SnapshotFailed(Message):
     """Saving or loading a snapshot failed; `error` says which file and why."""
 
     error: str
+
+
+@dataclass
+class SnapshotsListed(Message):
+    """The snapshot folder was listed for the run picker: each readable snapshot and its label."""
+
+    snapshots: tuple[tuple[SnapshotRun, str], ...]
+
+
+@dataclass
+class SnapshotLoaded(Message):
+    """A snapshot was read: a run (`run`) or a whole comparison (`comparison`)."""
+
+    key: SnapshotRun
+    run: ComparedRun | None = None
+    comparison: Comparison | None = None

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from vmexit_tui.commands._arg_types import positive_int
 from vmexit_tui.host.audit import AuditCheck, audit
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner
 
@@ -16,7 +17,9 @@ HELP = "report the host's real-time settings (isolation, kvm parameters, vCPU pi
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list of checks")
-    parser.add_argument("--pid", type=int, help="only this guest (default: every running guest)")
+    parser.add_argument(
+        "--pid", type=positive_int, help="only this guest (default: every running guest)"
+    )
     parser.add_argument("--name", help="only the guest with this name")
     parser.add_argument(
         "--root",

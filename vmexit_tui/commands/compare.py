@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from pathlib import Path
 
 from vmexit_tui.analysis.comparison import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.commands._arg_types import probability
 from vmexit_tui.formats.comparison_export import FORMATS, render
 from vmexit_tui.formats.perf_parser import ReportParseError, decode_input, separate_reports
 from vmexit_tui.formats.snapshots import SnapshotError, load_comparison, load_run
@@ -39,7 +42,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--event", choices=[k.value for k in EventKind], default=EventKind.VMEXIT.value,
         help="which event kind of a snapshot to compare (default vmexit)",
     )  # fmt: skip
-    parser.add_argument("--alpha", type=float, default=0.01, help="family-wise alpha (0.01)")
+    parser.add_argument(
+        "--alpha", type=probability, default=0.01, help="family-wise alpha, 0 < alpha < 1 (0.01)"
+    )
+    parser.add_argument(
+        "--width", type=_width, metavar="COLUMNS",
+        help="fit the table to this many columns (0: no limit); default: $COLUMNS, else the "
+        "terminal's width, else no limit when the output is not a terminal",
+    )  # fmt: skip
+
+
+def _width(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of columns, got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (no limit) or more columns, got {value}")
+    return value
+
+
+def output_width(explicit: int | None) -> int | None:
+    """The width to fit: --width, else $COLUMNS, else the terminal's, else None (no limit)."""
+    if explicit is not None:
+        return explicit or None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def load_argument(arg: str, kind: EventKind = EventKind.VMEXIT) -> list[ComparedRun]:
@@ -124,5 +158,5 @@ def run(args: argparse.Namespace) -> int:
     except (RunNotFound, SnapshotError, ReportParseError, ValueError) as exc:
         print(f"vmexit-tui compare: error: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(comparison, args.format))
+    sys.stdout.write(render(comparison, args.format, width=output_width(args.width)))
     return 0

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from vmexit_tui.analysis.latency import LatencySummary, LatencyTracker, summarize
+from vmexit_tui.commands._arg_types import positive_float
 from vmexit_tui.formats.cyclictest import (
     CyclictestFormatError,
     CyclictestStream,
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "--spike-us",
-        type=float,
+        type=positive_float,
         metavar="N",
         help="a spike is a latency above N µs (default: the 99.9th percentile seen so far)",
     )

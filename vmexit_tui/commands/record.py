@@ -19,15 +19,23 @@ from pathlib import Path
 
 from vmexit_tui.analysis.model import EventKind, Report, Scope
 from vmexit_tui.analysis.running import Interval, RunAccumulator
+from vmexit_tui.commands import _arg_types as arg_types
+from vmexit_tui.commands._arg_types import non_negative_int, positive_int
 from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
 from vmexit_tui.formats.recording_json import recording_report_json
 from vmexit_tui.formats.report_output import report_to_table
 from vmexit_tui.host import lifecycle, preflight
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
 from vmexit_tui.recording import modes
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
-from vmexit_tui.recording.protocol import RecordingEnded, RecordingState, RecordingStatus
+from vmexit_tui.recording.protocol import (
+    EndReason,
+    Recorder,
+    RecordingEnded,
+    RecordingState,
+    RecordingStatus,
+)
 
 NAME = "record"
 HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
@@ -39,14 +47,17 @@ TOP_REASONS = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--pid", type=int, help="the VM's process id")
+    who.add_argument("--pid", type=positive_int, help="the VM's process id")
     who.add_argument("--name", help="the VM's name (QEMU -name guest=NAME)")
     parser.add_argument(
-        "--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl+C)"
+        "--duration",
+        type=arg_types.duration,
+        metavar="S",
+        help="stop after S seconds (S > 0; without --duration, record until Ctrl+C)",
     )
     parser.add_argument(
         "--interval",
-        type=int,
+        type=positive_int,
         default=1,
         metavar="S",
         help="seconds per chunk / live block (whole seconds, default 1)",
@@ -64,7 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[EventKind.VMEXIT.value, EventKind.MMIO.value, EventKind.IOPORT.value],
         help="event kind to report; repeat for several (default: vmexit)",
     )
-    parser.add_argument("--vcpu", type=int, metavar="N", help="only vCPU N")
+    parser.add_argument(
+        "--vcpu", type=non_negative_int, metavar="N", help="only vCPU N (0, 1, ...)"
+    )
     parser.add_argument(
         "--live",
         action="store_true",
@@ -113,7 +126,7 @@ def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
             parts.append(f"{kind} -")
             continue
         n = report.sample_count
-        rate = n / interval.duration if interval.duration > 0 else 0.0
+        rate = interval.rate(kind) or 0.0
         text = f"{kind} {n} ({rate:.0f}/s)"
         top = sorted(report.rows, key=lambda r: r.samples, reverse=True)[:TOP_REASONS]
         if top and n:
@@ -167,6 +180,9 @@ async def _record(args: argparse.Namespace) -> int:
     except VmNotFound as e:
         io.err(str(e))
         return 1
+    if not vm.kvm:
+        io.err(not_kvm_reason(vm))
+        return 1
 
     choice: modes.ModeChoice | None = None
     if not args.live:
@@ -180,6 +196,7 @@ async def _record(args: argparse.Namespace) -> int:
             return 2
         io.err(f"source: {choice.mode.title} ({choice.why})")
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
+    recorder: Recorder
     if choice is not None and choice.mode is not modes.Mode.PERF:
         recorder = modes.make_recorder(
             choice.mode, vm, interval_s=args.interval, perf=args.perf, why=choice.why
@@ -211,7 +228,13 @@ async def _record(args: argparse.Namespace) -> int:
 
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, on_signal, sig)
-    timer = loop.call_later(args.duration, stop_soon) if args.duration else None
+
+    def duration_reached() -> None:
+        task = loop.create_task(recorder.stop_at_duration(args.duration))
+        stopping.add(task)
+        task.add_done_callback(stopping.discard)
+
+    timer = loop.call_later(args.duration, duration_reached) if args.duration else None
     where = f" into {out_dir}" if out_dir and not args.live else ""
     announced = False
     acc = RunAccumulator()
@@ -244,7 +267,7 @@ async def _record(args: argparse.Namespace) -> int:
 
     assert ended is not None
     if not ended.ok and acc.intervals == 0:
-        io.err(ended.detail or ended.reason)
+        io.err(ended.summary)
         return 1
     scope = Scope(pids=(vm.pid,), vcpu=args.vcpu)
     text = final_text(acc, kinds, scope)
@@ -262,8 +285,8 @@ async def _record(args: argparse.Namespace) -> int:
         write_private(out_dir / REPORT_JSON, json.dumps(summary, indent=1) + "\n")
         io.err(f"saved in {out_dir}")
     if not ended.ok:
-        io.err(ended.detail or ended.reason)
+        io.err(ended.summary)
         return 1
-    if ended.reason != "stopped":
-        io.err(ended.detail or ended.reason)
+    if ended.reason is not EndReason.STOPPED:
+        io.err(ended.summary)
     return 0

@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 
+from vmexit_tui.commands._arg_types import positive_float
 from vmexit_tui.exporter.listen import (
     DEFAULT_LISTEN,
     ListenError,
@@ -49,14 +50,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=positive_float,
         default=1.0,
         metavar="SECONDS",
         help="how often the source reports (default 1)",
     )
     parser.add_argument(
         "--rescan",
-        type=float,
+        type=positive_float,
         default=2.0,
         metavar="SECONDS",
         help="how often to look for new and gone guests (default 2)",

@@ -1,4 +1,8 @@
-"""`vmexit-tui vms`: list the running KVM guests, their vCPU threads and pinning."""
+"""`vmexit-tui vms`: list the running KVM guests, their vCPU threads and pinning.
+
+Emulated guests (a QEMU without KVM) follow in their own "not KVM" section: they cannot be
+recorded. In the JSON every guest has `"kvm": true|false`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+from vmexit_tui.commands._arg_types import non_negative_float
 from vmexit_tui.host.discovery import VmInfo, VmScanner, cpu_ranges
 from vmexit_tui.host.preflight import run_checks
 
@@ -23,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument(
         "--interval",
-        type=float,
+        type=non_negative_float,
         default=0.5,
         metavar="SECONDS",
         help="sample CPU%% over this long (default 0.5; 0 skips CPU%%)",
@@ -108,19 +113,26 @@ def _print_problems(err: TextIO) -> None:
         print(f"{kind}: {p.summary}\n  fix: {p.fix}", file=err)
 
 
+NOT_KVM_TITLE = (
+    "Not KVM (emulated, e.g. QEMU -accel tcg; perf kvm stat sees no exits, never recorded):"
+)
+
+
 def run(args: argparse.Namespace) -> int:
     scanner = VmScanner()
-    vms = scanner.scan()
-    if vms and args.interval > 0:
+    found = scanner.scan(include_non_kvm=True)
+    if found and args.interval > 0:
         time.sleep(args.interval)
-        vms = scanner.scan()
+        found = scanner.scan(include_non_kvm=True)
+    vms = [vm for vm in found if vm.kvm]
+    emulated = [vm for vm in found if not vm.kvm]
     if args.json:
-        json.dump([vm.to_json() for vm in vms], sys.stdout, indent=2)
+        json.dump([vm.to_json() for vm in vms + emulated], sys.stdout, indent=2)
         sys.stdout.write("\n")
-    elif vms:
-        sys.stdout.write(render_table(vms))
     else:
-        print("No running KVM guests found.")
+        sys.stdout.write(render_table(vms) if vms else "No running KVM guests found.\n")
+        if emulated:
+            sys.stdout.write(f"\n{NOT_KVM_TITLE}\n" + render_table(emulated))
     if not vms:
         _print_problems(sys.stderr)
     from vmexit_tui.recording import modes

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,9 +223,18 @@ class FleetTracker:
     with how many ticks fell between two polls.
     """
 
-    def __init__(self, urls: Iterable[str], window_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        urls: Iterable[str],
+        window_s: float = 10.0,
+        *,
+        fetcher: Callable[[str], str] = fetch,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.hosts = {u: _HostState(u) for u in urls}
         self.window_s = window_s
+        self.fetcher = fetcher
+        self.clock = clock
 
     def record(self, url: str, sample: HostSample | HostError, at: float) -> None:
         """One poll's outcome for one host."""
@@ -238,8 +247,12 @@ class FleetTracker:
         while len(state.history) > 2 and state.history[1][0] <= at - self.window_s:
             state.history.popleft()
 
-    def poll(self, fetcher=fetch, clock=time.time) -> FleetView:
+    def poll(
+        self, fetcher: Callable[[str], str] | None = None, clock: Callable[[], float] | None = None
+    ) -> FleetView:
         """Read every host once, side by side (a slow host delays no other), and return the view."""
+        fetcher = fetcher or self.fetcher
+        clock = clock or self.clock
 
         def one(url: str) -> tuple[HostSample | HostError, float]:
             try:
@@ -286,12 +299,13 @@ class FleetTracker:
                 if old_s is not None and new_s is not None and new_s >= old_s:
                     secs = (new_s - old_s) / dt
             reasons.append((reason, total, rate, secs))
+        exits_per_s: float | None = None
         if usable and all(r[2] is not None for r in reasons):
+            exits_per_s = sum(r[2] or 0.0 for r in reasons)
+        if exits_per_s:  # shares of the current rate ...
             weights = {r[0]: r[2] or 0.0 for r in reasons}
-            exits_per_s: float | None = sum(weights.values())
-        else:
+        else:  # ... or, before a rate is known or while the guest is idle, of all exits so far
             weights = {r[0]: r[1] for r in reasons}
-            exits_per_s = None
         whole = sum(weights.values())
         out = tuple(
             sorted(

@@ -12,6 +12,7 @@ import ipaddress
 import socket
 import threading
 from dataclasses import dataclass
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
@@ -84,7 +85,7 @@ def serve_registry(
     registry: CollectorRegistry, addr: ListenAddress, tls: TlsFiles | None = None
 ) -> tuple[WSGIServer, threading.Thread]:
     """prometheus_client's HTTP(S) server for `registry` on `addr`; `ListenError` if it cannot."""
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if tls is not None:
         kwargs = {
             "certfile": tls.certfile,

@@ -13,20 +13,25 @@ per-vCPU, per-reason `Observation`s the store counts.
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from vmexit_tui.analysis.model import EventKind, ExitStat
 from vmexit_tui.analysis.running import Interval
 from vmexit_tui.exporter.store import ALL_VCPUS, Observation, VcpuThread
+from vmexit_tui.host.audit import audit
 from vmexit_tui.host.discovery import VmInfo, VmScanner
 from vmexit_tui.recording import demo
 from vmexit_tui.recording.protocol import Recorder
 
 MODES = ("auto", "kernel", "count", "demo")
-HistogramOf = Callable[[ExitStat], Mapping[float, int] | None]
+_RECORDER_MODULES = {
+    "kernel": "vmexit_tui.recording.kernel_hist",
+    "count": "vmexit_tui.recording.perf_count",
+}
+HistogramOf = Callable[[ExitStat], Mapping[float, int] | Sequence[tuple[float, int]] | None]
 
 _POLICIES = {
     getattr(os, name): name
@@ -49,26 +54,17 @@ class SourcePlan:
     isa: str
 
 
-def row_histogram(stat: ExitStat) -> Mapping[float, int] | None:
-    """The kernel source's histogram of a row (`ExitStat.histogram`), as bound -> count."""
-    hist: Any = getattr(stat, "histogram", None)
-    if hist is None:
-        return None
-    if isinstance(hist, Mapping):
-        return hist
-    buckets = getattr(hist, "buckets", None)
-    if isinstance(buckets, Mapping):
-        return buckets
-    return dict(buckets) if buckets is not None else None
+def row_histogram(stat: ExitStat) -> Sequence[tuple[float, int]] | None:
+    """The kernel source's log2 histogram of a row (`ExitStat.histogram`): (µs bound, count)."""
+    return None if stat.histogram is None else stat.histogram.buckets
 
 
 def observations(
     interval: Interval, vm: VmInfo, histogram_of: HistogramOf = row_histogram
 ) -> list[Observation]:
     """One interval's VM exits as observations: per vCPU when the source splits them."""
-    per_vcpu: Mapping[int, Any] | None = getattr(interval, "vcpus", None)
-    if per_vcpu:
-        reports = [(str(index), report) for index, report in per_vcpu.items()]
+    if interval.vcpus:
+        reports = [(str(index), report) for index, report in interval.vcpus.items()]
     else:
         report = interval.reports.get(EventKind.VMEXIT)
         if report is None:
@@ -111,16 +107,11 @@ def host_isa() -> str:
 
 
 def host_rt_checks(vms: list[VmInfo]) -> list[tuple[str, str, str]]:
-    """HOOK for the host audit (`vmexit_tui.host.audit`, issue 11): (check, value, usual).
+    """The host's RT configuration (`host.audit`) as (check, value, usual for RT).
 
-    Empty while that module is not part of this build.
+    Host-wide checks only: the per-vCPU ones would repeat `kvm_vcpu_info` once per guest.
     """
-    try:
-        from vmexit_tui.host import audit as host_audit  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    checks = host_audit.audit(vms=tuple(vms))
-    return [(c.name, str(c.value), str(c.usual_for_rt)) for c in checks]
+    return [(c.name, c.value, c.usual_for_rt) for c in audit()]
 
 
 def plan(mode: str, *, interval_s: float = 1.0, seed: int = 0) -> SourcePlan:
@@ -141,22 +132,25 @@ def plan(mode: str, *, interval_s: float = 1.0, seed: int = 0) -> SourcePlan:
             histogram_of=lambda stat: row_histogram(stat) or demo.simulated_histogram(stat),
             isa="vmx",  # the reference runs were recorded on Intel: VMX reason names
         )
+    from vmexit_tui.recording import modes
+
     try:
-        from vmexit_tui.recording import modes  # type: ignore[attr-defined]
+        choice = modes.choose(mode)
+    except modes.ModeUnavailable as exc:
+        raise SourceUnavailable(str(exc)) from None
+    if choice.mode is modes.Mode.PERF:
+        raise SourceUnavailable(
+            f"no always-on source on this host ({choice.why}); the exporter needs kernel "
+            "hist triggers or perf counting (perf record is no always-on source)"
+        )
+    module = _RECORDER_MODULES[choice.mode.value]
+    try:
+        importlib.import_module(module)
     except ImportError:
         raise SourceUnavailable(
-            f"source {mode!r} needs the in-kernel recorders (vmexit_tui.recording.modes), "
-            "which this build does not have yet; use --source demo"
+            f"source {choice.mode.value!r} needs {module}, which this build does not have yet"
         ) from None
-    why = f"{mode} chosen on the command line"
-    if mode == "auto":
-        choice = modes.detect()
-        if choice.mode not in ("kernel", "count"):
-            raise SourceUnavailable(
-                f"no always-on source on this host ({choice.why}); the exporter needs "
-                "kernel hist triggers or perf counting"
-            )
-        mode, why = choice.mode, choice.why
+    mode, why = choice.mode.value, choice.why
     scanner = VmScanner()
     chosen = mode
 

@@ -38,15 +38,16 @@ class VmKey:
 class Observation:
     """Exits of one reason on one vCPU over one interval, with their log2 time histogram.
 
-    `buckets` maps a bucket's upper bound in microseconds to the exits in that bucket (not
-    cumulative); None when the source has no timing histogram.
+    `buckets` holds (bucket upper bound in µs, exits in that bucket) pairs, not cumulative,
+    as a mapping or a sequence of pairs (a `Log2Histogram`'s own); None when the source has
+    no timing histogram.
     """
 
     vcpu: str
     reason: str
     count: int
     time_us: float | None = None
-    buckets: Mapping[float, int] | None = None
+    buckets: Mapping[float, int] | Sequence[tuple[float, int]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +62,9 @@ class VcpuThread:
 
 
 @dataclass(slots=True)
-class _Series:
-    count: int = 0
+class _Hist:
     time_us: float = 0.0
-    hist_count: int = 0
+    count: int = 0
     buckets: dict[float, int] = field(default_factory=dict)
 
 
@@ -74,18 +74,26 @@ class _Vm:
     label: str
     isa: str
     threads: tuple[VcpuThread, ...] = ()
-    series: dict[tuple[str, str], _Series] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (vcpu, reason)
+    hists: dict[str, _Hist] = field(default_factory=dict)  # per reason, all vCPUs
 
 
 @dataclass(frozen=True, slots=True)
 class SeriesView:
-    """One (vcpu, reason) series of one VM at a scrape: totals and cumulative buckets."""
+    """One (vcpu, reason) counter of one VM at a scrape."""
 
     vcpu: str
     reason: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramView:
+    """One reason's handling-time histogram of one VM (all its vCPUs) at a scrape."""
+
+    reason: str
     time_s: float
-    hist_count: int
+    count: int
     cumulative: tuple[tuple[float, int], ...]  # (upper bound in seconds, cumulative count)
 
 
@@ -100,6 +108,7 @@ class VmView:
     isa: str
     threads: tuple[VcpuThread, ...]
     series: tuple[SeriesView, ...]
+    histograms: tuple[HistogramView, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,25 +161,33 @@ class MetricStore:
         return vm.name if vm.name not in taken else f"{vm.name}#{vm.pid}"
 
     def add(self, key: VmKey, observations: Iterable[Observation]) -> None:
-        """Add one interval's exits of a VM; unknown VMs (already dropped) are ignored."""
+        """Add one interval's exits of a VM; unknown VMs (already dropped) are ignored.
+
+        Counters are kept per vCPU and reason; histograms per reason (all vCPUs together):
+        a histogram is a dozen series, and per vCPU they would be most of a scrape's cost.
+        """
         with self._lock:
             entry = self._vms.get(key)
             if entry is None:
                 return
+            counts, hists = entry.counts, entry.hists
             for obs in observations:
                 if obs.count <= 0:
                     continue
-                s = entry.series.get((obs.vcpu, obs.reason))
-                if s is None:
-                    s = entry.series[(obs.vcpu, obs.reason)] = _Series()
-                s.count += obs.count
-                if obs.time_us is not None:
-                    s.time_us += obs.time_us
+                series = (obs.vcpu, obs.reason)
+                counts[series] = counts.get(series, 0) + obs.count
                 if obs.buckets:
-                    for bound, n in obs.buckets.items():
+                    h = hists.get(obs.reason)
+                    if h is None:
+                        h = hists[obs.reason] = _Hist()
+                    if obs.time_us is not None:
+                        h.time_us += obs.time_us
+                    buckets = h.buckets
+                    pairs = obs.buckets
+                    for bound, n in pairs.items() if isinstance(pairs, Mapping) else pairs:
                         if n > 0:
-                            s.buckets[bound] = s.buckets.get(bound, 0) + n
-                            s.hist_count += n
+                            buckets[bound] = buckets.get(bound, 0) + n
+                            h.count += n
 
     def drop(self, key: VmKey, *, lost: bool = True) -> bool:
         """Forget a VM whose process ended; True when it was known."""
@@ -200,8 +217,8 @@ class MetricStore:
             entry = self._vms.get(key)
             out: dict[str, int] = {}
             if entry is not None:
-                for (_vcpu, reason), s in entry.series.items():
-                    out[reason] = out.get(reason, 0) + s.count
+                for (_vcpu, reason), n in entry.counts.items():
+                    out[reason] = out.get(reason, 0) + n
             return out
 
     def snapshot(self) -> Snapshot:
@@ -209,30 +226,27 @@ class MetricStore:
         with self._lock:
             raw = [
                 (
-                    e.label,
-                    e.info,
-                    e.isa,
-                    e.threads,
-                    [
-                        (k, s.count, s.time_us, s.hist_count, sorted(s.buckets.items()))
-                        for k, s in e.series.items()
-                    ],
+                    e.label, e.info, e.isa, e.threads, list(e.counts.items()),
+                    [(r, h.time_us, h.count, sorted(h.buckets.items()))
+                     for r, h in e.hists.items()],
                 )
                 for e in self._vms.values()
-            ]
+            ]  # fmt: skip
             health = Health(self.mode, self.why, self._lost, self._source_errors, self._last_error)
             checks = self._host_checks
         vms = []
-        for label, info, isa, threads, series in raw:
+        for label, info, isa, threads, counts, hists in raw:
+            series = tuple(SeriesView(vcpu, reason, n) for (vcpu, reason), n in counts)
             views = []
-            for (vcpu, reason), count, time_us, hist_count, buckets in series:
+            for reason, time_us, count, buckets in hists:
                 cum, running = [], 0
                 for bound, n in buckets:
                     running += n
                     cum.append((bound / 1e6, running))
-                views.append(SeriesView(vcpu, reason, count, time_us / 1e6, hist_count, tuple(cum)))
+                views.append(HistogramView(reason, time_us / 1e6, count, tuple(cum)))
             vms.append(
-                VmView(label, info.pid, info.vmm, str(info.pinning), isa, threads, tuple(views))
-            )
+                VmView(label, info.pid, info.vmm, str(info.pinning), isa, threads, series,
+                       tuple(views))
+            )  # fmt: skip
         vms.sort(key=lambda v: v.label)
         return Snapshot(tuple(vms), health, checks)

@@ -10,6 +10,8 @@ import csv
 import dataclasses
 import io
 import json
+import textwrap
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from vmexit_tui.analysis.comparison import Comparison, RunCell, references
@@ -40,8 +42,9 @@ def _columns(c: Comparison, *, with_rate: bool) -> tuple[list[str], list[list[st
         if with_rate:
             header.append(f"{run.label} /s")
         header.append(f"{run.label} mean us")
-        if refs[i] is not None:
-            header += [f"Δ share (pp) vs {c.runs[refs[i]].label}", "Δ mean"]
+        ref = refs[i]
+        if ref is not None:
+            header += [f"Δ share (pp) vs {c.runs[ref].label}", "Δ mean"]
     body = []
     for row in c.rows:
         line = [row.reason]
@@ -73,40 +76,119 @@ def _method(c: Comparison) -> str:
     )
 
 
-def to_table(c: Comparison) -> str:
-    """A plain text table for the terminal (run labels above their columns), findings below."""
-    header, body = _columns(c, with_rate=_has_rates(c))
-    short = [header[0]] + [
-        h.split(" vs ")[0].removeprefix(_owner(h, c)).strip() for h in header[1:]
-    ]
-    widths = [max(len(r[j]) for r in [short, *body]) for j in range(len(short))]
+def _table_lines(c: Comparison, runs: Sequence[int], *, spread: bool, rate: bool) -> list[str]:
+    """The aligned table of `runs` (run labels above their columns, deltas after each run
+    that has a reference); `spread` shows perf's spread beside each mean."""
+    refs = references(len(c.runs), c.pairs)
+    cols: list[tuple[str, str, list[str]]] = [("", "Exit reason", [r.reason for r in c.rows])]
+    for i in runs:
+        label = c.runs[i].label
+        cells = [row.cells[i] for row in c.rows]
+
+        def col(
+            head: str, fn: Callable[[RunCell], str], label: str = label, cells: list = cells
+        ) -> None:
+            cols.append((label, head, [ABSENT if x is None else fn(x) for x in cells]))
+
+        col("n", lambda x: numbers.count(x.samples))
+        col("share", lambda x: _share(x.share_pct))
+        if rate:
+            col("/s", lambda x: numbers.rate(x.rate))
+        col("mean µs", _mean) if spread else col("µs", lambda x: numbers.us(x.mean_us))
+        if refs[i] is not None:
+            cols.append((label, "Δ pp", [numbers.pp(r.share_delta[i], unit=False) for r in c.rows]))
+            cols.append((label, "Δ mean", [numbers.change(r.mean_delta_pct[i]) for r in c.rows]))
+    widths = [max(len(x) for x in [head, *cells]) for _, head, cells in cols]
     groups: list[tuple[str, int]] = []
-    for h, w in zip(header[1:], widths[1:], strict=True):
-        owner = _owner(h, c) or (groups[-1][0] if groups else "")
+    for (owner, _, _), w in zip(cols[1:], widths[1:], strict=True):
         if groups and groups[-1][0] == owner:
             groups[-1] = (owner, groups[-1][1] + w + 2)
         else:
             groups.append((owner, w))
     top = " " * widths[0] + "".join("  " + label[:span].center(span) for label, span in groups)
-    lines = [top.rstrip()] + [
+    rows = [[head for _, head, _ in cols]] + [
+        list(r) for r in zip(*(x[2] for x in cols), strict=True)
+    ]
+    lines = [
         "  ".join(
             cell.ljust(widths[j]) if j == 0 else cell.rjust(widths[j]) for j, cell in enumerate(r)
         ).rstrip()
-        for r in [short, *body]
+        for r in rows
     ]
-    lines.insert(2, "  ".join("-" * w for w in widths))
+    return [top.rstrip(), lines[0], "  ".join("-" * w for w in widths), *lines[1:]]
+
+
+def _fits(lines: list[str], width: int | None) -> bool:
+    return width is None or max(map(len, lines)) <= width
+
+
+def _blocks(c: Comparison, width: int | None, *, spread: bool, rate: bool) -> list[list[str]]:
+    """The runs in the fewest blocks that fit `width`, of equal size where they fit (so the
+    seed's RAW/BIND pairs stay together); each block has its own reason column."""
+    n = len(c.runs)
+    for k in range(1, n + 1):
+        size = -(-n // k)
+        groups = [list(range(start, min(start + size, n))) for start in range(0, n, size)]
+        blocks = [_table_lines(c, g, spread=spread, rate=rate) for g in groups]
+        if all(_fits(b, width) for b in blocks):
+            return blocks
+    return [_table_lines(c, [i], spread=spread, rate=rate) for i in range(n)]
+
+
+def fit_table(c: Comparison, width: int | None = None) -> list[str]:
+    """The table's lines, fitted to `width` (None: no limit), in this order:
+
+    1. all runs side by side; 2. the same without the spread beside each mean; 3. stacked:
+    the runs in the fewest blocks that fit (equal sizes, so RAW/BIND pairs stay together),
+    each block with its own reason column, with spreads unless that takes more blocks;
+    4. the rate column dropped; 5. last resort, lines cut at `width` and marked "…".
+    A row is never wrapped.
+    """
+    rate = _has_rates(c)
+    for spread in (True, False):
+        lines = _table_lines(c, range(len(c.runs)), spread=spread, rate=rate)
+        if _fits(lines, width):
+            return lines
+    options = [
+        _blocks(c, width, spread=spread, rate=with_rate)
+        for with_rate in dict.fromkeys((rate, False))
+        for spread in (True, False)
+    ]
+    fitting = [b for b in options if all(_fits(x, width) for x in b)]
+    blocks = min(fitting, key=len) if fitting else options[-1]  # min: the first of equals
+    lines = [line for k, b in enumerate(blocks) for line in ([""] if k else []) + b]
+    if _fits(lines, width):
+        return lines
+    assert width is not None
+    return [ln if len(ln) <= width else ln[: max(width - 1, 0)] + "…" for ln in lines]
+
+
+def _wrap(text: str, width: int | None, indent: str = "") -> list[str]:
+    if width is None or len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def to_table(c: Comparison, width: int | None = None) -> str:
+    """A plain text table for the terminal, then the legend, the findings and the differences.
+
+    With `width` the table is fitted as `fit_table` says; the prose is wrapped at `width`.
+    """
+    lines = [line for note in c.notes for line in _wrap(f"Note: {note}", width, "  ")]
+    lines += fit_table(c, width)
+    lines += ["", *_wrap(numbers.LEGEND, width)]
     lines += ["", "Findings:" if c.findings else "No significant changes."]
-    lines += [f"{k}. {f.text}" for k, f in enumerate(c.findings, 1)]
-    lines += ["", _method(c)]
+    for k, f in enumerate(c.findings, 1):
+        lines += _wrap(f"{k}. {f.text}", width, " " * (len(str(k)) + 2))
+    if c.differences:
+        lines += ["", *_wrap(_DIFFERENCES + ":", width)]
+        for d in c.differences:
+            lines += _wrap(f"- {d.text}", width, "  ")
+    lines += ["", *_wrap(_method(c), width)]
     return "\n".join(lines) + "\n"
 
 
-def _owner(header: str, c: Comparison) -> str:
-    """The run label a column header starts with ("" for the delta columns)."""
-    for run in sorted(c.runs, key=lambda r: -len(r.label)):
-        if header.startswith(run.label + " "):
-            return run.label
-    return ""
+_DIFFERENCES = "Differences (count changes of runs of unknown length: descriptive, not tested)"
 
 
 def _md_escape(text: str) -> str:
@@ -116,9 +198,9 @@ def _md_escape(text: str) -> str:
 def to_markdown(c: Comparison) -> str:
     """A Markdown table ready for a wiki or a ticket, with the findings under it."""
     header, body = _columns(c, with_rate=_has_rates(c))
-    out = [
-        "## VM-exit comparison: " + " vs ".join(_md_escape(r.label) for r in c.runs),
-        "",
+    out = ["## VM-exit comparison: " + " vs ".join(_md_escape(r.label) for r in c.runs), ""]
+    out += [f"> **Note:** {_md_escape(note)}\n" for note in c.notes]
+    out += [
         "| " + " | ".join(_md_escape(h) for h in header) + " |",
         "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|",
     ]
@@ -128,6 +210,9 @@ def to_markdown(c: Comparison) -> str:
         out += [f"{k}. {_md_escape(f.text)}" for k, f in enumerate(c.findings, 1)]
     else:
         out.append("No significant changes.")
+    if c.differences:
+        out += ["", f"### {_DIFFERENCES}", ""]
+        out += [f"- {_md_escape(d.text)}" for d in c.differences]
     out += [
         "",
         f"_{_method(c)} `{UNKNOWN}` = not known, `{ABSENT}` = no exits of that reason in that "
@@ -176,7 +261,8 @@ def to_csv(c: Comparison) -> str:
 
 
 def to_json_data(c: Comparison) -> dict[str, Any]:
-    """The comparison as plain JSON data: runs, rows, findings and the method."""
+    """The comparison as plain JSON data: runs, rows, findings (tested), differences (count
+    changes of runs of unknown length, not tested), the runs with no exits, and the method."""
     refs = references(len(c.runs), c.pairs)
     return {
         "runs": [
@@ -207,6 +293,9 @@ def to_json_data(c: Comparison) -> dict[str, Any]:
             for row in c.rows
         ],
         "findings": [f.to_json() for f in c.findings],
+        "differences": [d.to_json() for d in c.differences],
+        "empty_runs": list(c.empty_runs),
+        "notes": list(c.notes),
     }
 
 
@@ -214,9 +303,11 @@ def to_json(c: Comparison) -> str:
     return json.dumps(to_json_data(c), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def render(c: Comparison, fmt: str) -> str:
-    """The comparison in one of `FORMATS`."""
-    renderers = {"table": to_table, "markdown": to_markdown, "csv": to_csv, "json": to_json}
+def render(c: Comparison, fmt: str, *, width: int | None = None) -> str:
+    """The comparison in one of `FORMATS`; `width` fits the terminal table (see `fit_table`)."""
+    renderers = {"markdown": to_markdown, "csv": to_csv, "json": to_json}
+    if fmt == "table":
+        return to_table(c, width)
     if fmt not in renderers:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return renderers[fmt](c)

@@ -112,14 +112,18 @@ def duration(value_us: float | None) -> str:
     return f"{us(value_us / 1e6)} s"
 
 
-def percent(value: float | None) -> str:
-    """A share or time% without the sign: two decimals, "<0.01" for a tiny non-zero value."""
+def percent(value: float | None, digits: int = 2) -> str:
+    """A share or time% without the sign: two decimals, "<0.01" for a tiny non-zero value.
+
+    `digits` is for a narrow column that shows fewer decimals ("41.0", "<0.1").
+    """
     if _missing(value):
         return UNKNOWN
     assert value is not None
-    if 0 < value < 0.005:
-        return "<0.01"
-    return f"{value:.2f}"
+    step = 10.0**-digits
+    if 0 < value < step / 2:
+        return f"<{step:.{digits}f}"
+    return f"{value:.{digits}f}"
 
 
 def pp(value: float | None, *, unit: bool = True) -> str:

@@ -189,10 +189,13 @@ class ReportStreamParser:
     block per interval; each is the counts of that interval alone.
 
     Lines outside a table that are not perf's (notes, shell prompts, elisions) are skipped and
-    listed in `warnings`; `spans` holds the first and last line of each report handed out.
+    listed in `warnings` (the first `MAX_WARNINGS`; `warnings_dropped` counts the rest). With
+    `keep_spans`, `spans` holds the first and last line of each report handed out.
     """
 
-    def __init__(self, source: str = "<input>") -> None:
+    MAX_WARNINGS = 1000
+
+    def __init__(self, source: str = "<input>", *, keep_spans: bool = False) -> None:
         self.source = source
         self._line_no = 0
         self._partial = ""
@@ -201,6 +204,8 @@ class ReportStreamParser:
         self._seen_header = False
         self._pending: tuple[int, str] | None = None  # a failed row: wrapped onto the next line?
         self.warnings: list[ParseWarning] = []
+        self.warnings_dropped = 0
+        self.keep_spans = keep_spans
         self.spans: list[tuple[int, int]] = []
 
     def feed(self, text: str) -> list[Report]:
@@ -268,10 +273,14 @@ class ReportStreamParser:
                     f"{len(block.rows)} rows were pasted",
                 )
         self._done.append(block.to_report(self.source))
-        self.spans.append((block.start_line, max(block.last_line, block.start_line)))
+        if self.keep_spans:
+            self.spans.append((block.start_line, max(block.last_line, block.start_line)))
 
     def _warn(self, line: int, kind: str, text: str) -> None:
-        self.warnings.append(ParseWarning(self.source, line, kind, text))
+        if len(self.warnings) < self.MAX_WARNINGS:  # a long live session must not grow
+            self.warnings.append(ParseWarning(self.source, line, kind, text))
+        else:
+            self.warnings_dropped += 1
 
     def _skip(self, line: str) -> None:
         self._warn(self._line_no, kind_of(line), line)
@@ -486,7 +495,7 @@ def parse_text(text: str, *, source: str = "<input>") -> ParsedText:
 
     Raises `ReportParseError` when the input holds no report at all, or a broken one.
     """
-    parser = ReportStreamParser(source)
+    parser = ReportStreamParser(source, keep_spans=True)
     reports = parser.feed(text)
     reports += parser.close()
     if not reports:

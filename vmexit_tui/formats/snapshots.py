@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRow, RunCell
-from vmexit_tui.analysis.findings import METRICS, Finding
+from vmexit_tui.analysis.findings import METRICS, Finding, find_differences
 from vmexit_tui.analysis.histogram import Log2Histogram
 from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
@@ -556,6 +556,7 @@ def load_comparison(path: Path | str) -> Comparison:
             pairs=pairs,  # type: ignore[arg-type]
             alpha=_get(doc, "alpha", float, "the top level"),
             tests=_get(doc, "tests", int, "the top level"),
+            differences=find_differences(runs, pairs),  # descriptive: derived, not saved
         )
     except _Bad as exc:
         raise SnapshotError(path, str(exc)) from None

@@ -2,7 +2,10 @@
 
 A guest is a QEMU process (`qemu-system-*`, `qemu-kvm`, also when started by libvirt) or any
 other process holding a KVM VM file descriptor (`anon_inode:kvm-vm` in `/proc/PID/fd`):
-Firecracker, Cloud Hypervisor, crosvm. vCPU threads are recognised by their thread names:
+Firecracker, Cloud Hypervisor, crosvm. It is a *KVM* guest only if it holds that descriptor:
+a QEMU that emulates its CPUs (`-accel tcg`, or no `-enable-kvm`) never exits to KVM, so perf
+kvm stat sees nothing of it. Such guests are listed only when asked (`include_non_kvm`),
+marked `kvm=False`, and are never recorded. vCPU threads are recognised by their thread names:
 QEMU `CPU n/KVM` (only with `-name ...,debug-threads=on`), Firecracker `fc_vcpu n`,
 Cloud Hypervisor `vcpuN`, crosvm `crosvm_vcpuN`.
 
@@ -77,6 +80,7 @@ class VmInfo:
     rss_bytes: int
     vcpus: tuple[VCpu, ...]
     pinning: Pinning
+    kvm: bool = True  # holds a KVM VM fd; False for an emulated guest (QEMU -accel tcg)
 
     def uptime(self, now: float | None = None) -> float:
         """Seconds since the guest process started."""
@@ -92,12 +96,22 @@ class VmInfo:
             "cpu_percent": self.cpu_percent,
             "rss_bytes": self.rss_bytes,
             "pinning": str(self.pinning),
+            "kvm": self.kvm,
             "vcpus": [{"index": v.index, "tid": v.tid, "cpus": list(v.cpus)} for v in self.vcpus],
         }
 
 
 class VmNotFound(LookupError):
     """No running guest matches (or more than one does); the message lists what is running."""
+
+
+def not_kvm_reason(vm: VmInfo) -> str:
+    """Why a guest that is not a KVM guest cannot be recorded (one line)."""
+    return (
+        f"{vm.name} (pid {vm.pid}) is not a KVM guest: its process holds no KVM VM file "
+        f"descriptor (an emulated {vm.vmm} guest, e.g. QEMU -accel tcg), so perf kvm stat "
+        "sees none of its exits; it cannot be recorded"
+    )
 
 
 def pinning_of(vcpus: Sequence[VCpu]) -> Pinning:
@@ -231,8 +245,8 @@ class VmScanner:
     def __init__(self) -> None:
         self._procs: dict[int, psutil.Process] = {}
 
-    def scan(self) -> list[VmInfo]:
-        """All running guests, sorted by name then pid."""
+    def scan(self, *, include_non_kvm: bool = False) -> list[VmInfo]:
+        """All running KVM guests (and emulated ones when asked), sorted by name then pid."""
         found: list[VmInfo] = []
         kept: dict[int, psutil.Process] = {}
         for pid in psutil.pids():
@@ -244,15 +258,19 @@ class VmScanner:
             info = self._describe(proc, primed)
             if info is not None:
                 kept[pid] = proc
-                found.append(info)
+                if info.kvm or include_non_kvm:
+                    found.append(info)
         self._procs = kept
         return sorted(found, key=lambda v: (v.name, v.pid))
 
     def find(self, *, pid: int | None = None, name: str | None = None) -> VmInfo:
-        """The one running guest with this pid and/or name; `VmNotFound` otherwise."""
+        """The one running guest with this pid and/or name; `VmNotFound` otherwise.
+
+        An emulated (not KVM) guest is found too, with `kvm=False`: callers refuse it.
+        """
         if pid is None and name is None:
             raise ValueError("find() needs pid=, name= or both")
-        vms = self.scan()
+        vms = self.scan(include_non_kvm=True)
         matches = [
             v for v in vms if (pid is None or v.pid == pid) and (name is None or v.name == name)
         ]
@@ -261,7 +279,10 @@ class VmScanner:
         parts = [f"pid {pid}"] if pid is not None else []
         parts += [f"name {name!r}"] if name is not None else []
         wanted = " and ".join(parts)
-        running = ", ".join(f"{v.name} (pid {v.pid})" for v in vms) or "none"
+        running = (
+            ", ".join(f"{v.name} (pid {v.pid}{'' if v.kvm else ', not KVM'})" for v in vms)
+            or "none"
+        )
         if matches:
             raise VmNotFound(
                 f"{len(matches)} KVM guests match {wanted}: "
@@ -320,4 +341,5 @@ class VmScanner:
             rss_bytes=rss,
             vcpus=vcpus,
             pinning=pinning_of(vcpus),
+            kvm=_holds_kvm_vm(proc.pid),
         )

@@ -31,6 +31,7 @@ from vmexit_tui.analysis.model import EventKind, ExitStat, Report, with_shares
 from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.host.discovery import Pinning, VCpu, VmInfo
 from vmexit_tui.recording.protocol import (
+    EndReason,
     RecorderEvent,
     RecordingEnded,
     RecordingState,
@@ -301,10 +302,11 @@ class DemoRecorder:
         yield RecordingStatus(RecordingState.STARTING, message=msg)
         index = total = 0
         last = started
-        reason = "stopped"
+        reason, detail = EndReason.STOPPED, "simulated, not saved"
         while not self._stop.is_set():
             if self.max_intervals is not None and index >= self.max_intervals:
-                reason = f"simulated recording ended after {index} intervals"
+                reason = EndReason.DURATION_REACHED
+                detail = f"simulated recording ended after {index} intervals (not saved)"
                 break
             await self._pause(self.interval_s)
             now = self._clock()
@@ -312,7 +314,6 @@ class DemoRecorder:
                 break  # stopped mid-tick: drop the stub rather than report a skewed rate
             interval = simulate_interval(self._rng, self._profiles, index, last, now)
             index += 1
-            exits = interval.reports[EventKind.VMEXIT].sample_count
             total += sum(r.sample_count for r in interval.reports.values())
             last = now
             yield interval
@@ -321,7 +322,7 @@ class DemoRecorder:
                 elapsed=now - started,
                 chunks=index,
                 bytes_on_disk=total * BYTES_PER_EVENT,
-                exits_per_second=exits / interval.duration if interval.duration else None,
+                exits_per_second=interval.rate(EventKind.VMEXIT),
             )
         yield RecordingStatus(
             RecordingState.STOPPED,
@@ -329,4 +330,4 @@ class DemoRecorder:
             chunks=index,
             bytes_on_disk=total * BYTES_PER_EVENT,
         )
-        yield RecordingEnded(reason=reason, ok=True, folder=None, detail="simulated, not saved")
+        yield RecordingEnded(reason, detail=detail)

@@ -124,9 +124,9 @@ async def command_chunks(argv: list[str]) -> AsyncIterator[str]:
         while (data := await queue.get()) is not None:
             yield data.decode(errors="replace")
         rc = await proc.wait()
-        err = (await stderr_task).decode(errors="replace").strip()
+        stderr = (await stderr_task).decode(errors="replace").strip()
         if rc != 0:
-            tail = err.splitlines()[-1] if err else "no message"
+            tail = stderr.splitlines()[-1] if stderr else "no message"
             raise CommandFailed(f"{argv[0]} exited with status {rc}: {tail}")
     finally:
         loop.remove_reader(master)

@@ -48,7 +48,7 @@ class Mode(StrEnum):
     PERF = "perf"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         """A short label for the status line."""
         return _TITLES[self]
 
@@ -199,6 +199,10 @@ def make_recorder(
     `out_dir` is where perf record writes its chunks (required for ``perf``; the kernel and
     counting sources write nothing there). `extra` goes to the source's constructor.
     """
+    if not vm.kvm:  # an emulated guest (QEMU -accel tcg): no KVM exits to record
+        from vmexit_tui.host.discovery import not_kvm_reason
+
+        raise ValueError(not_kvm_reason(vm))
     mode = Mode(mode)
     if mode is Mode.PERF:
         from dataclasses import replace

@@ -22,8 +22,8 @@ from vmexit_tui.formats.perf_parser import ReportParseError, ReportStreamParser
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording import perf_argv
-from vmexit_tui.recording.perf_record import CouldNotStart, EndReason, RecorderBase
-from vmexit_tui.recording.protocol import RecordingEnded, RecordingState
+from vmexit_tui.recording.perf_record import CouldNotStart, RecorderBase
+from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingState
 
 QUIET_S = 0.2  # a pause this long after a `Total Samples` line ends a block's burst
 NO_EXITS_AFTER = 5  # empty blocks in a row before saying the host may not report exits
@@ -97,7 +97,7 @@ class PerfLiveRecorder(RecorderBase):
         if reason is not EndReason.STOPPED:
             self.message = detail
         self._progress_status()
-        self._emit(RecordingEnded(reason=str(reason), ok=reason.ok, detail=detail))
+        self._emit(RecordingEnded(reason, detail=detail))
 
     async def _ask_to_stop(self, proc: asyncio.subprocess.Process) -> None:
         """Write `q` to perf's stdin, as a user of perf live would."""

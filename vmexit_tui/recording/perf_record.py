@@ -23,7 +23,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,7 +31,7 @@ from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.audit import audit
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive, not_kvm_reason
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.perf_chunks import (
     Chunk,
@@ -43,6 +42,7 @@ from vmexit_tui.recording.perf_chunks import (
     write_manifest,
 )
 from vmexit_tui.recording.protocol import (
+    EndReason,
     RecorderEvent,
     RecordingEnded,
     RecordingState,
@@ -57,22 +57,6 @@ NO_VM_EXITS = (
     "exit tables stay empty"
 )
 _SILENT_PROBES = 10  # chunks probed with `perf report --stats` before giving up on the question
-
-
-class EndReason(StrEnum):
-    """Why a recording ended (`RecordingEnded.reason`, manifest `end_reason`)."""
-
-    STOPPED = "stopped"
-    VM_EXITED = "vm-exited"
-    DISK_FULL = "disk-full"
-    PERF_FAILED = "perf-failed"
-    ALREADY_RECORDING = "already-recording"
-    NOT_STARTED = "could-not-start"
-
-    @property
-    def ok(self) -> bool:
-        """Ended as asked or by circumstance, with its data intact."""
-        return self in (EndReason.STOPPED, EndReason.VM_EXITED, EndReason.DISK_FULL)
 
 
 class CouldNotStart(RuntimeError):
@@ -140,6 +124,10 @@ class RecorderBase:
         """Ask the recording to finish; idempotent. `events()` then drains and ends."""
         self._request_stop()
 
+    async def stop_at_duration(self, seconds: float) -> None:
+        """Stop because the asked duration is over: the manifest says "duration reached"."""
+        self._request_stop(EndReason.DURATION_REACHED, f"duration reached ({seconds:g} s)")
+
     def _request_stop(self, reason: EndReason | None = None, detail: str = "") -> None:
         if reason is not None and self._end is None and not self._stop_requested:
             self._end = (reason, detail)
@@ -193,15 +181,17 @@ class RecorderBase:
         )
 
     def _note_rate(self, interval: Interval) -> None:
-        report = interval.reports.get(EventKind.VMEXIT)
-        if report is not None and interval.duration > 0:
-            self._last_rate = report.sample_count / interval.duration
+        rate = interval.rate(EventKind.VMEXIT)
+        if rate is not None and EventKind.VMEXIT in interval.reports:
+            self._last_rate = rate
 
     def _vm_gone(self) -> bool:
         return not is_alive(self.vm.pid, self.vm.started)
 
     async def _check_can_start(self) -> None:
-        """Raise `CouldNotStart` when tracefs is missing or the VM is gone."""
+        """Raise `CouldNotStart`: the VM is not a KVM guest or is gone, or tracefs is missing."""
+        if not self.vm.kvm:
+            raise CouldNotStart(EndReason.NOT_STARTED, not_kvm_reason(self.vm))
         if await asyncio.to_thread(preflight.ensure_tracefs) is None:
             raise CouldNotStart(
                 EndReason.NOT_STARTED,
@@ -217,7 +207,7 @@ class RecorderBase:
         self.state = RecordingState.FAILED
         self.message = str(error)
         self._status()
-        self._emit(RecordingEnded(reason=str(reason), ok=False, detail=str(error)))
+        self._emit(RecordingEnded(reason, detail=str(error)))
 
     # ---- supervising perf: the loop both sources share, with hooks -----------------------
 
@@ -543,9 +533,7 @@ class PerfRecorder(RecorderBase):
         chunks = len(self.tracker.chunks) if self.tracker else 0
         self._status(chunks=chunks, bytes_on_disk=self.tracker.bytes_on_disk if self.tracker else 0)
         self._emit(
-            RecordingEnded(
-                reason=str(reason), ok=reason.ok, folder=str(self.out_dir), detail=detail
-            )
+            RecordingEnded(reason, detail=detail, folder=str(self.out_dir))
         )
 
     def _finalize_files(self, reason: EndReason, detail: str, pinning_end: str | None) -> None:

@@ -36,14 +36,46 @@ class RecordingStatus:
     message: str | None = None
 
 
+class EndReason(StrEnum):
+    """Why a recording ended (`RecordingEnded.reason`, a manifest's `end_reason`)."""
+
+    STOPPED = "stopped"  # on request: a key, Ctrl+C, a signal
+    DURATION_REACHED = "duration-reached"  # a length set in advance ran out
+    VM_EXITED = "vm-exited"
+    DISK_FULL = "disk-full"
+    PERF_FAILED = "perf-failed"
+    ALREADY_RECORDING = "already-recording"
+    NOT_STARTED = "could-not-start"
+    FAILED = "recording-failed"  # the source raised: a bug or an I/O fault
+    CANCELLED = "cancelled"  # the consumer went away before the source said why
+
+    @property
+    def ok(self) -> bool:
+        """Ended as asked or by circumstance, with its data intact."""
+        return self in _OK_ENDS
+
+
+_OK_ENDS = frozenset(
+    {EndReason.STOPPED, EndReason.DURATION_REACHED, EndReason.VM_EXITED, EndReason.DISK_FULL}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordingEnded:
-    """The last event of a source: why it ended, and where its data is."""
+    """The last event of a source: why it ended (typed), what happened, where its data is."""
 
-    reason: str
-    ok: bool
+    reason: EndReason
+    detail: str = ""
     folder: str | None = None
-    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason.ok
+
+    @property
+    def summary(self) -> str:
+        """One line for people: the detail, or the reason when there is none."""
+        return self.detail or self.reason.value.replace("-", " ")
 
 
 RecorderEvent = Interval | RecordingStatus | RecordingEnded

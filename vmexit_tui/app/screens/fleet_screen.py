@@ -33,6 +33,7 @@ class FleetScreen(Screen[None]):
         Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
         Binding("r", "reverse", "Rev", tooltip="Reverse the sort order"),
         Binding("enter", "open", "Reasons", tooltip="This guest's exit reasons, live"),
+        Binding("p", "poll", "Poll now", tooltip="Read every exporter now"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -41,7 +42,7 @@ class FleetScreen(Screen[None]):
         self.tracker = tracker
         self.interval_s = interval_s
         self.view: FleetView | None = None
-        self._polling = False
+        self.polling = False
 
     def compose(self) -> ComposeResult:
         hosts = len(self.tracker.hosts)
@@ -56,9 +57,12 @@ class FleetScreen(Screen[None]):
         self._tick()
         self.set_interval(self.interval_s, self._tick)
 
+    def action_poll(self) -> None:
+        self._tick()
+
     def _tick(self) -> None:
-        if not self._polling:  # polls never overlap: a slow host delays the next one
-            self._polling = True
+        if not self.polling:  # polls never overlap: a slow host delays the next one
+            self.polling = True
             self._poll()
 
     @work(thread=True, group="fleet-poll", exit_on_error=False)
@@ -73,7 +77,7 @@ class FleetScreen(Screen[None]):
 
     @on(FleetPolled)
     def _polled(self, message: FleetPolled) -> None:
-        self._polling = False
+        self.polling = False
         if not message.view.rows and self.view is not None:
             return
         self.view = message.view

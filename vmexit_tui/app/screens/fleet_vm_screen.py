@@ -34,7 +34,8 @@ class FleetVmScreen(Screen[None]):
     def __init__(self, key: str, view: FleetView) -> None:
         super().__init__()
         self.key = key
-        self.first = view
+        self.latest = view
+        self.ready = False  # columns added: views that arrive before wait in `latest`
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-vm-title")
@@ -46,9 +47,13 @@ class FleetVmScreen(Screen[None]):
         table = self.query_one(DataTable)
         for key, title in _COLUMNS:
             table.add_column(title, key=key)
-        self.show(self.first)
+        self.ready = True
+        self.show(self.latest)
 
     def show(self, view: FleetView) -> None:
+        self.latest = view
+        if not self.ready:
+            return
         row = view.row(self.key)
         title = self.query_one("#fleet-vm-title", Static)
         if row is None:
@@ -59,8 +64,8 @@ class FleetVmScreen(Screen[None]):
         title.update(_title(row))
         table = self.query_one(DataTable)
         wanted = {r.reason: r for r in row.reasons}
-        for key in [k.value for k in table.rows if k.value not in wanted]:
-            table.remove_row(key)
+        for gone in [k for k in table.rows if k.value not in wanted]:
+            table.remove_row(gone)
         for reason, r in wanted.items():
             cells = [
                 _cell(reason, reason, left=True),

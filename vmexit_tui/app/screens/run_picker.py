@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -16,11 +17,16 @@ from textual.widgets.option_list import Option
 
 @dataclass(frozen=True, slots=True)
 class PickerEntry:
-    """One choice: `key` is what the app gets back, `group` the heading it is listed under."""
+    """One choice: `key` is what the app gets back, `group` the heading it is listed under.
+
+    An entry with an `error` (e.g. a corrupt snapshot) is listed, marked, with the reason,
+    and cannot be picked.
+    """
 
     key: str
     label: str
     group: str
+    error: str | None = None
 
 
 class RunPicker(ModalScreen[str | None]):
@@ -42,7 +48,15 @@ class RunPicker(ModalScreen[str | None]):
                     options.append(None)
                 options.append(Option(f"── {entry.group}", disabled=True))
                 group = entry.group
-            options.append(Option(f"  {entry.label}", id=entry.key))
+            if entry.error is None:
+                options.append(Option(f"  {entry.label}", id=entry.key))
+            else:
+                shown = Text.assemble(
+                    ("  ✗ ", "bold red"),
+                    (entry.label, ""),
+                    (f" — unreadable: {entry.error}", "red"),
+                )
+                options.append(Option(shown, id=entry.key, disabled=True))
         with Vertical(id="picker-body"):
             yield Static(self.title_text, id="picker-title")
             yield OptionList(*options, id="picker-options")

@@ -7,15 +7,18 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.cache import LRUCache
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
 
-from vmexit_tui.analysis.comparison import Comparison, RunCell
+from vmexit_tui.analysis.compare_session import CompareSession
+from vmexit_tui.analysis.comparison import ComparedRun, Comparison, RunCell
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
-from vmexit_tui.app.widgets.batched_table import BatchedTable
+from vmexit_tui.app.throttle import Throttle
 
-MAX_RUNS = 4
+COMPARE_REFRESH_S = 1.0
+WIDE = 160  # from this width the findings stand beside the table
 _METRIC_COLUMN = {"share": "share", "samples": "samples", "rate": "samples", "mean_us": "mean"}
 _UP, _DOWN = "▲", "▼"
 _RUN_COLUMNS = ("samples", "share", "mean")
@@ -28,23 +31,19 @@ def _delta(value: float | None, digits: int = 1, suffix: str = "") -> NumberText
     return NumberText(f"{value:+.{digits}f}{suffix}", value)
 
 
-def findings_text(
-    comparison: Comparison | None, limit: int | None = None, *, one_line: bool = False
-) -> Text:
-    """The findings as a list, most significant first; `one_line` cuts each to one line."""
-    text = Text(no_wrap=one_line, overflow="ellipsis")
+def findings_text(comparison: Comparison | None) -> Text:
+    """The findings as a list, most significant first; long ones wrap (the box scrolls)."""
+    text = Text()
     if comparison is None:
         return text
-    findings = comparison.findings if limit is None else comparison.findings[:limit]
+    findings = comparison.findings
     if not findings:
         text.append("No change passes the significance test.", style="dim")
     for f in findings:
         arrow = _UP if f.direction == "up" else _DOWN
         text.append(f"{arrow} ", style="bold red" if f.direction == "up" else "bold green")
         text.append(f"{f.text}\n")
-    more = len(comparison.findings) - len(findings)
-    if more > 0:
-        text.append(f"… {more} more findings (a taller terminal shows them all)", style="dim")
+    text.rstrip()
     return text
 
 
@@ -58,29 +57,95 @@ def _same_text(old: object, new: object) -> bool:
 
 
 class ComparePane(Vertical):
-    """Header naming the runs (baseline marked), the side-by-side table and the findings."""
+    """Header naming the runs (baseline marked), the side-by-side table and the findings.
 
-    def __init__(self, *, id: str | None = None) -> None:
+    It owns its `CompareSession` (which runs, which baseline). The App tells it what
+    changed: `changed()` after the runs changed, `live_changed(run)` with the live run's
+    figures, `set_shown(...)` when its tab comes and goes. It recomputes and redraws only
+    while shown, at most once per `refresh_s`.
+    """
+
+    class Failed(Message):
+        """The runs could not be compared; `error` says why."""
+
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, *, id: str | None = None, refresh_s: float = COMPARE_REFRESH_S) -> None:
         super().__init__(id=id)
+        self.session = CompareSession()
         self.comparison: Comparison | None = None
+        self.shown = False
+        self._live: ComparedRun | None = None
         self._columns: tuple[tuple[str, Text], ...] = ()
         self._title: Text | None = None
         self._cell_memo: LRUCache = LRUCache(CELL_MEMO_SIZE)
+        self._throttle = Throttle(self, refresh_s, self._redraw_if_dirty)
+
+    @property
+    def refresh_s(self) -> float:
+        return self._throttle.every_s
+
+    @refresh_s.setter
+    def refresh_s(self, seconds: float) -> None:
+        self._throttle.every_s = seconds
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
-        yield BatchedTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="compare-findings")
+        with Horizontal(id="compare-main"):
+            yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="compare-findings-box", can_focus=True):
+                yield Static(id="compare-findings")
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDE, "-wide")
+
+    # ---- told by the App ---------------------------------------------------------------
+    def changed(self) -> None:
+        """The session's runs or baseline changed: redraw at once when shown."""
+        self.session.dirty = True
+        self._throttle.reset()
+        self.refresh_soon()
+
+    def live_changed(self, run: ComparedRun | None) -> None:
+        """The live run's figures changed (a new interval)."""
+        self._live = run
+        if self.session.has_live:
+            self.session.dirty = True
+            self.refresh_soon()
+
+    def set_shown(self, shown: bool) -> None:
+        self.shown = shown
+        self.refresh_soon()
+
+    def refresh_soon(self) -> None:
+        if self.shown and self.session.dirty:
+            self._throttle()
+
+    def redraw(self) -> None:
+        """Recompute the comparison and draw it now."""
+        result = self.session.recompute(self._live)
+        if result.error:
+            self.post_message(self.Failed(result.error))
+        self.show(result.comparison, note=result.note)
+        if result.alone is not None:
+            self.query_one("#compare-header", Static).update(
+                Text(f"{result.alone}: pick one more run with o to compare.", style="dim")
+            )
+
+    def _redraw_if_dirty(self) -> None:
+        if self.shown and self.session.dirty:
+            self.redraw()
+
+    # ---- drawing -----------------------------------------------------------------------
     def show(self, comparison: Comparison | None, *, note: str = "") -> None:
         """Show a comparison (at most four runs); cells are updated in place while the runs
         and reasons stay the same, so a growing live run re-renders only what changed."""
         self.comparison = comparison
-        table = self.query_one("#compare-table", BatchedTable)
-        with table.batch():
-            self._show(comparison, note, table)
+        self._show(comparison, note, self.query_one("#compare-table", DataTable))
 
-    def _show(self, comparison: Comparison | None, note: str, table: BatchedTable) -> None:
+    def _show(self, comparison: Comparison | None, note: str, table: DataTable) -> None:
         header = self.query_one("#compare-header", Static)
         cursor_reason = None
         if table.row_count:
@@ -126,10 +191,8 @@ class ComparePane(Vertical):
             self._update_in_place(table, rows)
         if cursor_reason is not None and cursor_reason in table.rows:
             table.move_cursor(row=table.get_row_index(cursor_reason), animate=False)
-        small = self.size.height < 30
-        findings = self.query_one("#compare-findings", Static)
-        findings.set_class(small, "-one-line")
-        findings.update(findings_text(comparison, 4 if small else None, one_line=small))
+        table.styles.max_height = table.row_count + 2 if not self.has_class("-wide") else None
+        self.query_one("#compare-findings", Static).update(findings_text(comparison))
 
     @staticmethod
     def _column_titles(comparison: Comparison) -> tuple[tuple[str, Text], ...]:
@@ -164,11 +227,15 @@ class ComparePane(Vertical):
             rows[row.reason] = cells
         return rows
 
-    def _update_in_place(self, table: BatchedTable, rows: dict[str, list[Text]]) -> None:
+    def _update_in_place(self, table: DataTable, rows: dict[str, list[Text]]) -> None:
         """Same columns and reasons: replace only the cells whose text or style changed,
         then restore the comparison's row order."""
         keys = [key for key, _ in self._columns]
-        table.set_changed(rows, keys, _same_text)
+        for reason, cells in rows.items():
+            shown = table.get_row(reason)
+            for key, old, new in zip(keys, shown, cells, strict=True):
+                if old is not new and not _same_text(old, new):
+                    table.update_cell(reason, key, new, update_width=True)
         order = {reason: i for i, reason in enumerate(rows)}
         if [r.key.value for r in table.ordered_rows] != list(order):
             table.sort("reason", key=lambda text: order[text.plain])

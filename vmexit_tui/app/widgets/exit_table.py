@@ -1,38 +1,43 @@
-"""The live exit table: one row per reason, updated in place, sorted once per update."""
+"""The live exit table: one row per reason, sortable, drawn line by line on Textual's public API.
+
+A `ScrollView` whose `render_line` serves each line from an LRU cache of rendered lines
+(the pattern of Textualize's toolong `log_lines.py`): a line is rebuilt only when its
+row's text, its place (cursor, stripe) or the column widths changed. `show(acc, kind)`
+turns the totals into text per cell, bumps the version of rows whose text changed, and
+re-sorts only when rows came or went or a value of the sort column changed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
-from rich.cells import cell_len
-from rich.text import Text
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from vmexit_tui.analysis.model import EventKind, ExitStat
 from vmexit_tui.analysis.running import RunAccumulator
 from vmexit_tui.app import format as fmt
-from vmexit_tui.app.format import NumberText, sort_key
-from vmexit_tui.app.widgets.batched_table import BatchedTable
+from vmexit_tui.app.format import sort_key
+
+Value = float | str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
     key: str
     title: str
-    text: Callable[[ExitStat, float | None, str], tuple[str, float | str | None]]
+    text: Callable[[ExitStat, float | None, str], tuple[str, Value]]
     left: bool = False
-
-    def make(self, display: str, value: float | str | None) -> NumberText:
-        """The cell for `display`; the leading space separates columns."""
-        cell = NumberText(f" {display}", value)
-        if self.left:
-            cell.justify = "left"
-        return cell
-
-    def cell(self, stat: ExitStat, rate: float | None, trend: str) -> NumberText:
-        return self.make(*self.text(stat, rate, trend))
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -52,169 +57,412 @@ COLUMNS: tuple[Column, ...] = (
             r.spread_bound,
         ),
     ),
-    Column("trend", "Trend", lambda _r, _rate, trend: (trend, None)),
+    Column("trend", "Trend", lambda _r, _rate, trend: (trend, None), left=True),
 )
 SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
-# Sources that keep a latency histogram (the kernel source) have no exact min but a p99 bound:
-# the table then shows P99≤ where Min was.
+INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+# Sources that keep a latency histogram (the kernel source) have no exact min but a p99
+# bound: their table shows P99≤ where perf's Min is.
 P99_COLUMN = Column(
     "p99",
     "P99≤",
     lambda r, _rate, _t: (fmt.us_short(r.percentile_bound(0.99)), r.percentile_bound(0.99)),
 )
 P99_COLUMNS = tuple(P99_COLUMN if c.key == "min" else c for c in COLUMNS)
-TREND_WIDTH = 8  # with the narrow number formats, the table fits 80 columns
+TREND_WIDTH = 8  # at least: with the narrow number formats, the table fits 80 columns
+MAX_TREND_WIDTH = 64  # a wide terminal shows this many points of the trend
+LINE_CACHE_SIZE = 1_000
+EMPTY = "no data yet"
 
 
-class ExitTable(BatchedTable):
+@dataclass(slots=True)
+class _Row:
+    texts: list[str]
+    values: list[Value]
+    version: int = 0
+
+
+class ExitTable(ScrollView, can_focus=True):
     """Exit reasons of one event kind; `show(acc, kind)` applies the latest totals.
 
-    Rows are keyed by reason. Existing rows get `update_cell` only where the text changed,
-    new rows are added, vanished ones removed, then one sort; the cursor stays on its reason.
+    Rows are keyed by reason; the cursor stays on its reason across updates and sorts.
+    s/S/r (through the App) and a click on a header sort; enter opens a reason.
     """
 
+    DEFAULT_CSS = """
+    ExitTable {
+        background: $surface;
+        color: $foreground;
+        & > .exit-table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .exit-table--even-row { background: $surface-lighten-1 50%; }
+        & > .exit-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .exit-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .exit-table--empty { color: $text-muted; }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "exit-table--header",
+        "exit-table--even-row",
+        "exit-table--cursor",
+        "exit-table--empty",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "cursor(-1_000_000)", "First", show=False),
+        Binding("end", "cursor(1_000_000)", "Last", show=False),
+        Binding("enter", "select", "Details", show=False),
+    ]
+
+    class ReasonHighlighted(Message):
+        """The cursor moved to another reason."""
+
+        def __init__(self, reason: str | None) -> None:
+            super().__init__()
+            self.reason = reason
+
+    class ReasonSelected(Message):
+        """Enter (or a click on the cursor's row) on a reason."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
+        super().__init__(id=id)
         self.sort_column = "samples"
         self.descending = True
         self.trend_of_mean = False
-        self._shown: dict[tuple[str, str], str] = {}
         self.kind = EventKind.VMEXIT
-        self.spec: tuple[Column, ...] = COLUMNS
+        self.columns_spec: tuple[Column, ...] = COLUMNS
+        self._index, self._sortable = INDEX, SORTABLE
+        self._empty_note: str | None = None
+        self.cursor_row = 0
+        self._rows: dict[str, _Row] = {}
+        self._order: list[str] = []
+        self._widths = [cell_len(self._title(c)) for c in self.columns_spec]
+        self._trend_width = TREND_WIDTH
+        self._acc: RunAccumulator | None = None
+        self._lines: LRUCache[tuple, Strip] = LRUCache(LINE_CACHE_SIZE)
+        self._layout_version = 0  # widths, sort arrow, styles: every line changes
+        self.lines_rendered = 0  # rendered (not served from the cache): for tests and benches
 
     @property
-    def sortable(self) -> tuple[str, ...]:
-        return tuple(c.key for c in self.spec if c.key != "trend")
+    def empty_note(self) -> str | None:
+        """What the table says while it has no rows (None: "no data yet")."""
+        return self._empty_note
 
-    def on_mount(self) -> None:
-        for col in self.spec:
-            self.add_column(self._title(col), key=col.key)
+    @empty_note.setter
+    def empty_note(self, note: str | None) -> None:
+        if note != self._empty_note:
+            self._empty_note = note
+            if not self._order:
+                self.refresh()
 
-    def _use_columns(self, spec: tuple[Column, ...]) -> None:
-        """Switch between the perf columns and the histogram columns (P99 for Min)."""
-        self.spec = spec
-        self.clear(columns=True)
-        self._shown.clear()
-        if self.sort_column not in self.sortable:
-            self.sort_column = "samples"
-        for col in spec:
-            self.add_column(self._title(col), key=col.key)
+    # ---- what it shows -----------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
 
-    def _title(self, col: Column) -> Text:
-        arrow = ("▼" if self.descending else "▲") if col.key == self.sort_column else ""
-        title = NumberText(f" {col.title}{arrow}", None, "bold" if arrow else "")
-        title.justify = "left" if col.key in ("name", "trend") else "right"
-        return title
-
-    def _retitle(self) -> None:
-        for col in self.spec:
-            column = self.columns[col.key]  # type: ignore[index]
-            column.label = self._title(col)
-            # DataTable sizes a column by its label only when added: make room for the arrow
-            column.content_width = max(column.content_width, column.label.cell_len)
-        self._require_update_dimensions = True
-        self.refresh()
+    @property
+    def ordered_reasons(self) -> list[str]:
+        return list(self._order)
 
     @property
     def selected_reason(self) -> str | None:
         """The reason under the cursor, if any."""
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:  # cursor outside the rows while they change
-            return None
-        return key.value
+        return self._order[self.cursor_row] if self._order else None
 
-    def show(self, acc: RunAccumulator, kind: EventKind) -> None:
-        """Apply the accumulator's totals for `kind`: in-place updates, then one sort."""
-        with self.batch():
-            self._apply(acc, kind)
+    @property
+    def sort_title(self) -> str:
+        return self.columns_spec[self._index[self.sort_column]].title
 
-    def _apply(self, acc: RunAccumulator, kind: EventKind) -> None:
+    def value(self, reason: str, column: str) -> Value:
+        """The raw value a cell sorts by (the reason for `name`, None when unknown)."""
+        return self._rows[reason].values[self._index[column]]
+
+    def text(self, reason: str, column: str) -> str:
+        return self._rows[reason].texts[self._index[column]]
+
+    def row_version(self, reason: str) -> int:
+        """Bumped whenever the row's text changes (its cached line is then rebuilt)."""
+        return self._rows[reason].version
+
+    def column_x(self, column: str) -> int:
+        """Where `column` starts, in cells from the table's left edge."""
+        return sum(w + 1 for w in self._widths[: self._index[column]])
+
+    # ---- updates -----------------------------------------------------------------------
+    def _use_columns(self, spec: tuple[Column, ...]) -> None:
+        """Perf's columns, or the histogram columns (P99≤ for Min)."""
+        self.columns_spec = spec
+        self._index = {c.key: i for i, c in enumerate(spec)}
+        self._sortable = tuple(c.key for c in spec if c.key != "trend")
+        if self.sort_column not in self._sortable:
+            self.sort_column = "samples"
+        self.clear_rows()
+
+    def clear_rows(self) -> None:
+        self._rows.clear()
+        self._order.clear()
+        self._acc = None
+        self.cursor_row = 0
+        self._widths = [cell_len(self._title(c)) for c in self.columns_spec]
+        self._relayout()
+
+    def show(
+        self, acc: RunAccumulator, kind: EventKind, *, trend_of_mean: bool | None = None
+    ) -> None:
+        """Apply the accumulator's totals for `kind`: changed rows only, then one sort."""
+        if trend_of_mean is not None:
+            self.trend_of_mean = trend_of_mean
         if kind != self.kind:
             self.kind = kind
-            self.clear()
-            self._shown.clear()
+            self.clear_rows()
         total = acc.total(kind)
         spec = P99_COLUMNS if any(r.histogram is not None for r in total.rows) else COLUMNS
-        if spec is not self.spec:
+        if spec is not self.columns_spec:
             self._use_columns(spec)
+        self._acc = acc
         series = acc.series.get(kind, {})
-        rows = {r.reason: r for r in total.rows}
-        last = acc.last.reports.get(kind) if acc.last is not None else None
-        duration = acc.last.duration if acc.last is not None else 0.0
-        last_counts = {r.reason: r.samples for r in last.rows} if last is not None else {}
-        for gone in [k for k in self.rows if k.value not in rows]:
-            self.remove_row(gone)
-            self._shown = {k: v for k, v in self._shown.items() if k[0] != gone.value}
-        widths = {key.value: col.content_width for key, col in self.columns.items()}
-        changed = False
-        updates: list[tuple[str, str, NumberText, bool]] = []
-        shown = self._shown
-        for reason, stat in rows.items():
+        last = acc.last
+        width = self._trend_width
+        rows, changed, resort, grew = self._rows, False, False, False
+        fresh = {r.reason: r for r in total.rows}
+        for gone in [r for r in rows if r not in fresh]:
+            del rows[gone]
+            resort = True
+        sort_index = self._index[self.sort_column]
+        for reason, stat in fresh.items():
+            row = rows.get(reason)
             s = series.get(reason)
-            tail = s.points[-TREND_WIDTH:] if s is not None else ()
+            tail = s.points[-width:] if s is not None else ()
             values = [p.mean_us for p in tail] if self.trend_of_mean else [p.rate for p in tail]
-            trend = fmt.bars(values, TREND_WIDTH)
-            rate = last_counts.get(reason, 0) / duration if duration > 0 else None
-            if reason not in self.rows:
-                cells = [c.cell(stat, rate, trend) for c in self.spec]
-                self.add_row(*cells, key=reason)
-                for col, cell in zip(self.spec, cells, strict=True):
-                    shown[(reason, col.key)] = cell.plain[1:]  # the text, as `col.text` gives it
+            trend = fmt.bars(values, width)
+            rate = last.rate(kind, reason) if last is not None else None
+            cells = [c.text(stat, rate, trend) for c in self.columns_spec]
+            texts = [t for t, _ in cells]
+            if row is None:
+                rows[reason] = _Row(texts, [v for _, v in cells])
+                resort = True
+            elif texts != row.texts:
+                resort = resort or texts[sort_index] != row.texts[sort_index]
+                row.texts, row.values = texts, [v for _, v in cells]
+                row.version += 1
                 changed = True
+            else:
                 continue
-            for col in self.spec:  # compare the text first: most cells keep theirs
-                text, value = col.text(stat, rate, trend)
-                if shown.get((reason, col.key)) != text:
-                    grow = cell_len(text) + 1 > widths.get(col.key, 0)
-                    updates.append((reason, col.key, col.make(text, value), grow))
-                    shown[(reason, col.key)] = text
-                    changed = changed or col.key == self.sort_column
-        self.set_cells(updates)
-        if changed:  # rows came or went, or a value of the sort column changed
-            self.resort()
+            for i, text in enumerate(texts):
+                if cell_len(text) > self._widths[i]:
+                    self._widths[i] = cell_len(text)
+                    self._layout_version += 1
+                    grew = True
+        if grew:
+            self._update_trend_width()  # less room left for the trend
+        if resort:
+            self._sort()
+        if resort or changed:
+            self._update_size()
+            self.refresh()
 
-    def resort(self) -> None:
-        """Sort by the current column, keeping the cursor on the same reason."""
+    def _sort(self) -> None:
         reason = self.selected_reason
-        descending = self.descending
+        index, descending = self._index[self.sort_column], self.descending
+        rows = self._rows
 
-        def key(cell: NumberText) -> tuple[int, float | str]:
-            flag, value = sort_key(cell.value)
+        def key(r: str) -> tuple[int, float | str]:
+            flag, value = sort_key(rows[r].values[index])
             return (-flag if descending else flag, value)
 
-        self.sort(self.sort_column, key=key, reverse=descending)
-        if reason is not None and reason in self.rows:
-            self.move_cursor(row=self.get_row_index(RowKey(reason)), animate=False)
+        self._order = sorted(rows, key=key, reverse=descending)
+        if reason is not None and reason in rows:
+            self.cursor_row = self._order.index(reason)
+        self.cursor_row = min(self.cursor_row, max(len(self._order) - 1, 0))
+        self._layout_version += 1  # rows moved: stripes and cursor move with them
+        self._scroll_to_cursor()
 
     def sort_by(self, column: str, descending: bool | None = None) -> None:
-        if column not in self.sortable:
-            raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(self.sortable)}")
+        if column not in self._sortable:
+            choices = ", ".join(self._sortable)
+            raise ValueError(f"cannot sort by {column!r}; choose one of {choices}")
         if descending is None:
             descending = column != "name" if column != self.sort_column else not self.descending
         self.sort_column, self.descending = column, descending
-        self._retitle()
-        self.resort()
+        self._sort()
+        self.refresh()
 
     def action_sort_next(self) -> None:
-        sortable = self.sortable
-        i = sortable.index(self.sort_column)
-        column = sortable[(i + 1) % len(sortable)]
+        keys = self._sortable
+        column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
         self.sort_by(column, column != "name")
 
     def action_sort_previous(self) -> None:
-        sortable = self.sortable
-        i = sortable.index(self.sort_column)
-        column = sortable[(i - 1) % len(sortable)]
+        keys = self._sortable
+        column = keys[(keys.index(self.sort_column) - 1) % len(keys)]
         self.sort_by(column, column != "name")
 
     def action_reverse(self) -> None:
         self.sort_by(self.sort_column, not self.descending)
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        column = event.column_key.value
-        if column in self.sortable:
-            self.sort_by(column)
+    # ---- cursor, keys, mouse -----------------------------------------------------------
+    def move_cursor(self, row: int) -> None:
+        row = min(max(row, 0), max(self.row_count - 1, 0))
+        if row != self.cursor_row:
+            self.cursor_row = row
+            self._scroll_to_cursor()
+            self.refresh()
+            self.post_message(self.ReasonHighlighted(self.selected_reason))
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(self.cursor_row + direction * max(self._visible_rows - 1, 1))
+
+    def action_select(self) -> None:
+        reason = self.selected_reason
+        if reason is not None:
+            self.post_message(self.ReasonSelected(reason))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + int(self.scroll_x)
+            for col in self.columns_spec:
+                start = self.column_x(col.key)
+                if start <= x < start + self._widths[self._index[col.key]] + 1:
+                    if col.key in self._sortable:
+                        self.sort_by(col.key)
+                    return
+            return
+        row = int(self.scroll_y) + offset.y - 1
+        if 0 <= row < self.row_count:
+            if row == self.cursor_row:
+                self.action_select()
+            else:
+                self.move_cursor(row)
+
+    @property
+    def _visible_rows(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def _scroll_to_cursor(self) -> None:
+        top, rows = int(self.scroll_y), self._visible_rows
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + rows:
+            self.scroll_to(y=self.cursor_row - rows + 1, animate=False, immediate=True)
+
+    # ---- size and drawing --------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._update_trend_width()
+        self._update_size()
+
+    def _update_trend_width(self) -> None:
+        """More trend points when the table has the room (issue: big terminals wasted)."""
+        others = sum(w + 1 for w in self._widths[:-1]) + 1
+        room = self.scrollable_content_region.width - others
+        width = min(max(room, TREND_WIDTH), MAX_TREND_WIDTH)
+        if width != self._trend_width:
+            self._trend_width = width
+            self._widths[-1] = max(cell_len(self.columns_spec[-1].title), width)
+            if self._acc is not None:
+                self.show(self._acc, self.kind)  # every trend changes
+            self._relayout()
+
+    def _relayout(self) -> None:
+        self._layout_version += 1
+        self._update_size()
+        self.refresh()
+
+    def _update_size(self) -> None:
+        self.virtual_size = Size(sum(w + 1 for w in self._widths), self.row_count + 1)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def _title(self, col: Column) -> str:
+        arrow = ("▼" if self.descending else "▲") if col.key == self.sort_column else ""
+        return f"{col.title}{arrow}"
+
+    def _line(self, cells: list[str], style: Style) -> Strip:
+        parts = [" "]
+        for col, width, text in zip(self.columns_spec, self._widths, cells, strict=True):
+            size = cell_len(text)
+            if size > width:
+                text = set_cell_size(text, width)
+            elif size < width:
+                pad = " " * (width - size)
+                text = text + pad if col.left else pad + text
+            parts.append(text)
+            parts.append(" ")
+        return Strip([Segment("".join(parts[:-1]), style)])
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        scroll_x, scroll_y = self.scroll_offset
+        base = self.rich_style
+        if y == 0:
+            key: tuple = ("header", self._layout_version, self.sort_column, self.descending)
+            strip = self._lines.get(key)
+            if strip is None:
+                style = base + self.get_component_rich_style("exit-table--header")
+                header = [self._title(c) for c in self.columns_spec]
+                strip = self._lines[key] = self._line(header, style)
+                self.lines_rendered += 1
+        else:
+            index = scroll_y + y - 1
+            if not self._order:
+                return self._empty_line(y, width, base)
+            if index >= len(self._order):
+                return Strip.blank(width, base)
+            reason = self._order[index]
+            row = self._rows[reason]
+            cursor = index == self.cursor_row
+            key = (reason, row.version, self._layout_version, cursor, index % 2, self.has_focus)
+            strip = self._lines.get(key)
+            if strip is None:
+                style = base
+                if index % 2:
+                    style += self.get_component_rich_style("exit-table--even-row")
+                if cursor:
+                    style += self.get_component_rich_style("exit-table--cursor")
+                strip = self._lines[key] = self._line(row.texts, style)
+                self.lines_rendered += 1
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _empty_line(self, y: int, width: int, base: Style) -> Strip:
+        """The empty state: why there are no rows (a silent recording), or "no data yet"."""
+        note = self.empty_note or EMPTY
+        words, lines, line = note.split(), [], ""
+        for word in words:
+            if line and cell_len(line) + 1 + cell_len(word) > width - 2:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+        text = f" {lines[y - 1]}" if y - 1 < len(lines) else ""
+        style = base + self.get_component_rich_style("exit-table--empty")
+        return Strip([Segment(set_cell_size(text, width), style)])

@@ -33,7 +33,9 @@ def _status(row: FleetRow) -> tuple[str, str]:
 
 
 COLUMNS: tuple[FleetColumn, ...] = (
-    FleetColumn("host", "Host", lambda r: (r.host, r.host), left=True),
+    FleetColumn(
+        "host", "Host", lambda r: (f"✗ {r.host}" if r.error else r.host, r.host), left=True
+    ),
     FleetColumn("vm", "VM", lambda r: (r.vm or "—", r.vm or ""), left=True),
     FleetColumn("rate", "Exits/s", lambda r: (fmt.rate(r.exits_per_s), r.exits_per_s)),
     FleetColumn("top", "Top reason", lambda r: (r.top_reason or "—", r.top_reason), left=True),
@@ -71,8 +73,8 @@ class FleetTable(DataTable):
     def show(self, view: FleetView) -> None:
         """Apply a new view: in-place updates, then one sort."""
         wanted = {row.key: row for row in view.rows}
-        for key in [k.value for k in self.rows if k.value not in wanted]:
-            self.remove_row(key)
+        for gone in [k for k in self.rows if k.value not in wanted]:
+            self.remove_row(gone)
         for key, row in wanted.items():
             cells = [self._cell(col, row) for col in COLUMNS]
             if key in self.rows:

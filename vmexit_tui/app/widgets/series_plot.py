@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from vmexit_tui.analysis.running import Marker, ReasonSeries
+from vmexit_tui.formats import numbers
 
 MIN_REDRAW_S = 2.0
 DUE_EARLY = 0.1  # a draw this close (fraction of min_redraw_s) to due is done now
@@ -86,6 +88,7 @@ class AnsiLines:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RichResult:
         if self.lines is None:
+            assert self.fallback is not None
             yield self.fallback
             return
         new_line = Segment.line()
@@ -94,6 +97,54 @@ class AnsiLines:
             yield from line
             if i < last:
                 yield new_line
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> tuple[float, ...]:
+    """Round ticks (1, 2, 2.5 or 5 times a power of ten apart) covering `low`..`high` with
+    at most `count` intervals, the tightest such cover (the data fill most of the axis)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return (0.0, 1.0)
+    if high < low:
+        low, high = high, low
+    if high == low:
+        low, high = (0.0, 1.0) if high == 0 else (min(0.0, low), max(0.0, high))
+    count = max(count, 1)
+    k = math.floor(math.log10(high - low))
+    best: tuple[float, int, float, float] | None = None
+    for power in (10.0 ** (k - 2), 10.0 ** (k - 1), 10.0**k, 10.0 ** (k + 1)):
+        for m in (1, 2, 2.5, 5):
+            step = m * power
+            first = math.floor(low / step + 1e-9) * step
+            last = math.ceil(high / step - 1e-9) * step
+            n = round((last - first) / step)
+            if 1 <= n <= count:
+                key = (last - first, -n, first, step)
+                if best is None or key < best:
+                    best = key
+    assert best is not None
+    _, n_neg, first, step = best
+    return tuple(round(first + i * step, 10) for i in range(-n_neg + 1))
+
+
+def y_axis(ys: Sequence[float], *, from_zero: bool, count: int = 5) -> tuple[float, ...]:
+    """The y ticks of a chart: from zero (rates, unless asked otherwise) or from the data."""
+    if not ys:
+        return (0.0, 1.0)
+    low, high = min(ys), max(ys)
+    if from_zero:
+        low = min(low, 0.0)
+        high = max(high, 0.0)
+    return nice_ticks(low, high, count)
+
+
+def tick_label(value: float, *, of_mean: bool) -> str:
+    """A tick in the format of its quantity (`formats.numbers`), trailing zeros dropped."""
+    if of_mean:
+        shown = numbers.us(value)
+        return shown.rstrip("0").rstrip(".") if "." in shown else shown
+    if value == int(value) or value >= 1:
+        return numbers.rate(value)
+    return f"{value:g}"
 
 
 def downsample(
@@ -131,9 +182,17 @@ class SeriesPlot(PlotextPlot):
     when shown again.
     """
 
-    def __init__(self, *, id: str | None = None, min_redraw_s: float = MIN_REDRAW_S) -> None:
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        min_redraw_s: float = MIN_REDRAW_S,
+        rates_from_zero: bool = True,
+    ) -> None:
         super().__init__(id=id)
         self.min_redraw_s = min_redraw_s
+        self.rates_from_zero = rates_from_zero  # False: the y-axis fits the data
+        self.yticks: tuple[float, ...] = ()
         self._data: tuple | None = None
         self._drawn: tuple | None = None
         self._last_draw = 0.0
@@ -170,7 +229,7 @@ class SeriesPlot(PlotextPlot):
         return self.is_mounted and self.screen.is_current and self.region.area > 0
 
     def _maybe_draw(self) -> None:
-        if self._data == self._drawn or not self._visible:
+        if self._data is None or self._data == self._drawn or not self._visible:
             return
         same_chart = self._drawn is not None and self._data[::4] == self._drawn[::4]
         wait = self._last_draw + self.min_redraw_s - time.monotonic() if same_chart else 0
@@ -196,7 +255,7 @@ class SeriesPlot(PlotextPlot):
 
     def _draw(self) -> None:
         assert self._data is not None
-        title, xs, ys, marks, _of_mean = self._data
+        title, xs, ys, marks, of_mean = self._data
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -206,6 +265,11 @@ class SeriesPlot(PlotextPlot):
             plt.plot(list(xs), list(ys), marker="braille")
             for x, _label in marks:
                 plt.vline(x, "red")
+            count = max(1, min(6, (self.size.height - 4) // 2))  # a tick every other row
+            ticks = y_axis(ys, from_zero=self.rates_from_zero and not of_mean, count=count)
+            plt.ylim(ticks[0], ticks[-1])
+            plt.yticks(list(ticks), [tick_label(t, of_mean=of_mean) for t in ticks])
+            self.yticks = ticks
         self._drawn = self._data
         self._last_draw = time.monotonic()
         self.draws += 1

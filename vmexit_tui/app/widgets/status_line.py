@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -17,14 +20,56 @@ _STATE_STYLE = {
 }
 
 
+_CLAUSE_END = re.compile(r" \([^()]*\)$|(?::|,| —| ·) [^:,—·]*$")
+
+
+def shorten(sentence: str, width: int) -> str:
+    """`sentence` in at most `width` cells: whole trailing clauses dropped first (a
+    parenthesis, then what follows the last ":", ",", "—" or "·"), then whole words with "…".
+    Never cut inside a word."""
+    text = sentence
+    while cell_len(text) > width:
+        cut = _CLAUSE_END.sub("", text)
+        if cut == text or not cut:
+            break
+        text = cut
+    if cell_len(text) <= width:
+        return text
+    words = text.split(" ")
+    while words and cell_len(" ".join(words) + " …") > width:
+        words.pop()
+    return " ".join(words) + " …" if words else ("…" if width >= 1 else "")
+
+
 def status_text(
     status: RecordingStatus | None,
     *,
     label: str | None = None,
     simulated: bool = False,
     problem: str | None = None,
+    hint: str | None = None,
+    width: int | None = None,
 ) -> Text:
-    """The status line's text (no Textual needed, so tests can check it directly)."""
+    """The status line's text (no Textual needed, so tests can check it directly).
+
+    With `width`, a problem that does not fit is shortened at clause or word boundaries
+    (see `shorten`) and its `hint` (e.g. where the fix is) kept while there is room.
+    """
+    text = _recording_text(status, label=label, simulated=simulated)
+    if problem:
+        room = None if width is None else width - text.cell_len - cell_len("  ⚠ ")
+        tail = f" ({hint})" if hint else ""
+        if room is not None and cell_len(problem + tail) > room:
+            if tail and cell_len(shorten(problem, room - cell_len(tail))) >= 10:
+                problem = shorten(problem, room - cell_len(tail))
+            else:
+                problem, tail = shorten(problem, room), ""
+        text.append("  ⚠ ", style="bold yellow")
+        text.append(problem + tail, style="yellow")
+    return text
+
+
+def _recording_text(status: RecordingStatus | None, *, label: str | None, simulated: bool) -> Text:
     text = Text()
     if status is None:
         text.append("● idle", style="bold green")
@@ -48,9 +93,6 @@ def status_text(
             text.append(f" {status.message}")
         elif status.message:
             text.append(f" · {status.message}", style="yellow")
-    if problem:
-        text.append("  ⚠ ", style="bold yellow")
-        text.append(problem, style="yellow")
     return text
 
 
@@ -58,6 +100,7 @@ class StatusLine(Static):
     """Always visible above the footer."""
 
     _last: Text | None = None
+    _args: tuple = (None, {})
 
     def show(
         self,
@@ -66,8 +109,18 @@ class StatusLine(Static):
         label: str | None = None,
         simulated: bool = False,
         problem: str | None = None,
+        hint: str | None = None,
     ) -> None:
-        text = status_text(status, label=label, simulated=simulated, problem=problem)
+        self._args = (status, dict(label=label, simulated=simulated, problem=problem, hint=hint))
+        self._render_status()
+
+    def on_resize(self) -> None:
+        self._render_status()
+
+    def _render_status(self) -> None:
+        status, kwargs = self._args
+        width = self.content_size.width or None
+        text = status_text(status, width=width, **kwargs)
         if text != self._last:
             self._last = text
             self.update(text, layout=False)  # one line, always: a repaint is enough

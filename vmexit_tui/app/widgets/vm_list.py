@@ -53,13 +53,13 @@ class VmList(DataTable):
                 Text(str(vm.pid) if vm.pid > 0 else "sim", justify="right"),
                 Text(str(len(vm.vcpus)), justify="right"),
                 Text(pinning, style=_PINNING_STYLE.get(pinning, "")),
-                Text("-" if vm.cpu_percent is None else f"{vm.cpu_percent:.1f}", justify="right"),
-                Text(fmt.size(vm.rss_bytes) if vm.rss_bytes else "-", justify="right"),
-                vm.vmm,
+                Text(fmt.pct(vm.cpu_percent, 1), justify="right"),  # 800.0 for 8 busy vCPUs
+                Text(fmt.size(vm.rss_bytes) if vm.rss_bytes else fmt.UNKNOWN, justify="right"),
+                vm.vmm if vm.kvm else Text(f"{vm.vmm} (not KVM)", style="dim"),
             )
             if key in self.rows:
                 for (col, _), cell in zip(_COLUMNS, cells, strict=True):
-                    self.update_cell(key, col, cell)
+                    self.update_cell(key, col, cell, update_width=True)  # "118.0", not "118."
             else:
                 self.add_row(*cells, key=key)
         self.vms = fresh
