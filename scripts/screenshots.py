@@ -46,6 +46,9 @@ SHOTS: list[tuple[str, tuple[int, int], tuple[str, ...]]] = [
     ("compare-bind-vs-raw", (120, 36), ("3",)),
     ("vm-list", (120, 36), ("1",)),
     ("help", (100, 36), ("question_mark",)),
+    ("compare-80x24", (80, 24), ("3",)),
+    ("live-table-200x50", (200, 50), ()),
+    ("compare-200x50", (200, 50), ("3",)),
 ]
 
 

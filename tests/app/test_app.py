@@ -570,3 +570,13 @@ async def test_a_recording_where_perf_recorded_nothing_says_what_happened(tmp_pa
         await pilot.pause()
         assert "perf recorded no VM exits" in plain(app.query_one("#status", Static))
         assert "perf recorded no VM exits" in str(table.render_line(1).text)
+
+
+async def test_an_unreadable_snapshot_is_listed_in_the_picker_marked(tmp_path, gate):
+    (tmp_path / "broken.json").write_text('{"schema": 1, "kind": "run", "run": ')
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunPicker))
+        bad = [e for e in app.screen.entries if e.label == "broken.json"]
+        assert len(bad) == 1 and bad[0].error

@@ -58,7 +58,7 @@ def frozen_app() -> FleetApp:
     return FleetApp(tracker, interval_s=3600)  # polled by the test with "p"
 
 
-def _after_polls(*keys: str):
+def after_polls(*keys: str):
     async def run_before(pilot) -> None:
         table = pilot.app.screen.query_one("#fleet-table")
         for _ in range(100):
@@ -84,9 +84,9 @@ def _after_polls(*keys: str):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_fleet_table(snap_compare, size):
-    assert snap_compare(frozen_app(), terminal_size=size, run_before=_after_polls())
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=after_polls())
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_fleet_guest_reasons(snap_compare, size):
-    assert snap_compare(frozen_app(), terminal_size=size, run_before=_after_polls("enter"))
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=after_polls("enter"))

@@ -118,7 +118,7 @@ async def test_early_data_waits_and_is_drawn_with_the_next_data_or_by_the_timer(
         assert plot.draws == 2 and plot._drawn == plot._data
         show(3)  # too early again
         assert plot.draws == 2
-        plot._last_draw -= 0.19  # as if the next interval came just before the chart is due
+        plot._throttle.last -= 0.19  # as if the next interval came just before the chart is due
         show(4)
         assert plot.draws == 3 and plot._drawn == plot._data
         await pilot.pause(0.45)  # the pending timer finds nothing new to draw

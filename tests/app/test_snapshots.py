@@ -20,7 +20,8 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48"
 def _streaming(gate: Gate, ticks: int = 8, keys: tuple[str, ...] = ()):
     async def run_before(pilot) -> None:
         app = pilot.app
-        app.query_one(SeriesPlot).min_redraw_s = 0
+        for plot in app.query(SeriesPlot):  # the chart, or the detail beside the table
+            plot.min_redraw_s = 0
         await feed(pilot, app, gate, ticks)
         for key in keys:
             await pilot.press(key)

@@ -29,6 +29,6 @@ async def test_an_emulated_guest_is_marked_and_refused(tmp_path):
             assert vm_list.selected is not None and vm_list.selected.pid == tcg.pid
             await pilot.press("space")
             await pilot.pause()
-            assert app.current is None and not app.recordings  # nothing started
+            assert app.current is None and not app.sessions  # nothing started
             messages = [n.message for n in app._notifications]
             assert any(f"(pid {tcg.pid}) is not a KVM guest" in m for m in messages), messages

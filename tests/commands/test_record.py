@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import stat
 import subprocess
@@ -53,6 +54,9 @@ def wait_first_line(proc: subprocess.Popen, timeout: float = 20.0) -> str:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # a readline() with nothing to read would block past the deadline
+        if not select.select([proc.stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
+            break
         line = proc.stdout.readline()
         if line.startswith("#"):
             return line

@@ -121,3 +121,25 @@ def test_start_line_metrics_and_clean_stop_on_sigterm():
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", int(m.group(2))))
         s.listen()
+
+
+def test_a_non_loopback_address_with_the_flag_is_printed_at_start():
+    proc = subprocess.Popen(
+        [*SERVE, "--source", "demo", "--listen", "0.0.0.0:0", "--allow-remote"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert re.match(
+            r"vmexit-tui serve: listening on http://0\.0\.0\.0:\d+/metrics "
+            r"\(REACHABLE FROM OTHER HOSTS\); source demo",
+            first,
+        ), first
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.exporter.exporter_thread import exporter_thread
-from tests.qemu_guest import needs_qemu, qemu_guest
-from vmexit_tui.exporter.sources import SourcePlan, host_isa
+from tests.qemu_guest import needs_qemu, perf_pids, qemu_guest
+from vmexit_tui.exporter.sources import SourcePlan, SourceUnavailable, host_isa, plan
 from vmexit_tui.host.discovery import VmScanner
 
 pytestmark = needs_qemu
@@ -47,3 +49,25 @@ def test_a_killed_guest_disappears_and_counts_as_lost():
         text = metrics_when(exp, lambda t: name not in t, "the guest gone")
         assert "vmexit_tui_vms_lost_total 1.0" in text
         assert "vmexit_tui_vms 0.0" in text
+
+
+def test_count_source_follows_a_real_guest_and_leaves_no_perf(no_new_perf):
+    pytest.importorskip(
+        "vmexit_tui.recording.perf_count", reason="the count source is not in this build yet"
+    )
+    try:
+        source = plan("count", interval_s=0.5)
+    except SourceUnavailable as exc:
+        pytest.skip(f"perf counting cannot run here: {exc}")
+    name = f"exp-count-{time.time_ns()}"
+    before = perf_pids()
+    with exporter_thread(source, names=[name]) as exp, qemu_guest(name, smp=2):
+        text = metrics_when(exp, lambda t: name in t, "the guest")
+        assert 'vmexit_tui_source_info{mode="count"' in text
+        # its recording runs: a perf counting process of ours (this host's KVM may never
+        # fire kvm_exit, so the counts themselves are not checked here: the lab does that)
+        deadline = time.monotonic() + 20
+        while not perf_pids() - before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert perf_pids() - before, "no perf process counts the guest"
+    # the guest gone and the exporter stopped: `no_new_perf` checks nothing is left running

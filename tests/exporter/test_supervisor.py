@@ -7,7 +7,9 @@ import asyncio
 from vmexit_tui.exporter.sources import SourcePlan, plan
 from vmexit_tui.exporter.store import MetricStore
 from vmexit_tui.exporter.supervisor import Supervisor
+from vmexit_tui.host.discovery import Pinning, VmInfo
 from vmexit_tui.recording import demo
+from vmexit_tui.recording.protocol import EndReason, RecordingEnded
 
 
 async def test_demo_guests_keep_growing_counters_and_stop_cleanly():
@@ -89,3 +91,48 @@ async def test_a_recorder_that_fails_is_a_source_error_and_is_retried_later():
         assert health.source_errors == len(made)
         if retry_s > 100:
             assert len(made) == 1  # six rescans, one attempt: retried only after retry_s
+
+
+async def test_only_the_guests_named_with_vm_are_exported():
+    source = plan("demo", interval_s=0.05)
+    store = MetricStore("demo")
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        Supervisor(store, source, names=["simulated-gp-rt-bind"], rescan_s=0.05).run(stop)
+    )
+    while not any(v.series for v in store.snapshot().vms):
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    assert [v.label for v in store.snapshot().vms] == ["simulated-gp-rt-bind"]
+
+
+async def test_a_recording_that_ends_with_its_guest_is_no_source_error():
+    vms = demo.simulated_vms()[:1]
+    gone = VmInfo(2**22 + 7, "gone", "qemu", 1.0, None, 0, (), Pinning.UNKNOWN)  # no such pid
+
+    class EndsWithGuest:
+        info = None
+
+        async def events(self):
+            yield RecordingEnded(EndReason.PERF_FAILED, "perf died with the guest")
+
+        async def stop(self):
+            return None
+
+    present = [gone, *vms]
+    source = plan("demo", interval_s=0.05)
+    plan_ = SourcePlan("kernel", "test", lambda: list(present),
+                       lambda vm: EndsWithGuest() if vm is gone else source.make_recorder(vm),
+                       lambda s: None, "svm")  # fmt: skip
+    store = MetricStore("kernel")
+    stop = asyncio.Event()
+    sup = Supervisor(store, plan_, rescan_s=0.05)
+    task = asyncio.create_task(sup.run(stop))
+    await asyncio.sleep(0.3)
+    present.remove(gone)
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    health = store.snapshot().health
+    assert health.source_errors == 0 and health.vms_lost == 1

@@ -165,3 +165,25 @@ def test_a_long_stream_keeps_no_more_than_max_warnings():
     parser.feed("a perf message\n" * (ReportStreamParser.MAX_WARNINGS + 5))
     assert len(parser.warnings) == ReportStreamParser.MAX_WARNINGS
     assert parser.warnings_dropped == 5 and parser.spans == []
+
+
+def test_a_name_column_the_author_trimmed_still_parses():
+    raw = (REPORTS / "vmx_perf61_pid.txt").read_text()
+    trimmed = "\n".join(line.lstrip() for line in raw.split("\n"))
+    a, b = parse_report(raw), parse_report(trimmed)
+    assert a.rows == b.rows and a.unknown_codes == b.unknown_codes
+    assert b.name_width == len("VM-EXIT")
+
+
+def test_a_table_view_excerpt_with_perfs_stderr_message_keeps_the_unknown_code():
+    lines = text("table_view_vmx.txt").split("\n")
+    lines.insert(3, "unknown kvm exit code:75 on VMX")
+    report = parse_report("\n".join(lines))
+    assert report.unknown_codes == ("unknown kvm exit code:75 on VMX",) and len(report.rows) == 11
+
+
+def test_the_scope_line_above_a_table_view_is_kept():
+    raw = "Analyze events for pid(s) 3062, all VCPUs:\n\n" + text("table_view_ioport.txt")
+    report = parse_report(raw.replace("KVM event statistics (2 entries)\n", ""))
+    assert report.scope.known and report.scope.pids == (3062,)
+    assert report.event.value == "ioport" and len(report.rows) == 2

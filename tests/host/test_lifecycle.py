@@ -175,3 +175,21 @@ def test_stale_locks_are_taken_over(tmp_path):
     garbage.path.write_text("not json")
     garbage.acquire()
     garbage.release()
+
+
+def test_catches_signal_reads_the_handlers_a_process_installed():
+    code = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGUSR2, lambda *a: None)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        assert lifecycle.catches_signal(child.pid, signal.SIGUSR2)
+        assert not lifecycle.catches_signal(child.pid, signal.SIGUSR1)
+    finally:
+        child.kill()
+        child.wait()
+    assert not lifecycle.catches_signal(child.pid, signal.SIGUSR2)  # gone: no handler

@@ -62,7 +62,7 @@ def test_record_argv_rotates_in_whole_seconds():
     argv = record_argv(4242, "/d/perf.data", interval_s=2.0, perf="/usr/bin/perf")
     assert argv == [
         "/usr/bin/perf", "kvm", "stat", "record", "-p", "4242", "-o", "/d/perf.data",
-        "--switch-output=2s",
+        "--switch-output=signal",
     ]  # fmt: skip
 
 

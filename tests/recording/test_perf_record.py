@@ -218,3 +218,29 @@ def test_an_emulated_guest_is_never_recorded(tmp_path, no_new_perf):
     assert ended.reason == str(EndReason.NOT_STARTED)
     assert f"(pid {tcg.pid}) is not a KVM guest" in (ended.detail or "")
     assert not list((tmp_path / "run").glob("perf.data*"))
+
+
+async def test_chunks_keep_coming_when_perf_starts_slower_than_one_interval(
+    guest, tmp_path, no_new_perf
+):
+    """perf's own `--switch-output=1s` timer fires once, before perf can rotate, and is lost
+    when its setup outlasts the interval (seen on a loaded host: one ever-growing perf.data).
+    Here perf is held stopped for longer than an interval as soon as it is spawned."""
+    vm = VmScanner().find(pid=guest.pid)
+    out = tmp_path / "run"
+    rec = PerfRecorder(vm, out, interval_s=1)
+    real_spawn = lifecycle.spawn
+
+    async def slow_start(argv, *args, **kwargs):
+        proc = await real_spawn(argv, *args, **kwargs)
+        os.kill(proc.pid, signal.SIGSTOP)
+        await asyncio.sleep(2.5)
+        os.kill(proc.pid, signal.SIGCONT)
+        return proc
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lifecycle, "spawn", slow_start)
+        events = await collect(rec, stop_after(3), limit_s=60)
+    assert isinstance(events[-1], RecordingEnded) and events[-1].ok
+    assert len([e for e in events if isinstance(e, Interval)]) >= 3
+    assert len(list(out.glob("perf.data.*"))) >= 3

@@ -126,9 +126,9 @@ class VmExitApp(CompareRuns, CleanExit):
         )
 
     def _update_status(self) -> None:
-        rec, problem, text = self.current, self._blocking_problem(), None
+        rec, problem, text, hint = self.current, self._blocking_problem(), None, None
         if problem is not None and not self.sources.simulated:
-            text = f"{problem.summary} (fix: see VMs tab, or d for the demo)"
+            text, hint = problem.summary, "fix: VMs tab · d: demo"
         elif not self.vms and not self.sources.simulated and rec is None:
             text = "no KVM guest running (d: demo)"
         status = rec.status if rec else None
@@ -139,6 +139,7 @@ class VmExitApp(CompareRuns, CleanExit):
             label=rec.info.vm_name if rec else None,
             simulated=bool(rec and rec.info.simulated),
             problem=text,
+            hint=hint,
         )
 
     # ----------------------------------------------------------------- VM scans

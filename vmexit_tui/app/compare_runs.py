@@ -108,9 +108,13 @@ class CompareRuns(App[int]):
                 choices.append((RecordedRun(i), f"{s.label}{sim}", "Earlier recordings"))
         for name in self.sources.reference_runs():
             choices.append((BuiltinRun(name), name, "Built-in reference runs"))
-        choices.extend((key, label, "Snapshots") for key, label in message.snapshots)
+        choices.extend((key, label, "Snapshots") for key, label, _ in message.snapshots)
+        errors: dict[RunKey, str | None] = {k: error for k, _, error in message.snapshots}
         keys = {picker_id(key): key for key, _, _ in choices}
-        entries = [PickerEntry(picker_id(k), label, group) for k, label, group in choices]
+        entries = [
+            PickerEntry(picker_id(k), label, group, error=errors.get(k))
+            for k, label, group in choices
+        ]
         full = " (full: replaces the last)" if self.compare.full else ""
         self.push_screen(
             RunPicker(entries, title=f"Add a run to the compare pane{full}"),

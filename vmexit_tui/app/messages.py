@@ -71,9 +71,10 @@ class SnapshotFailed(Message):
 
 @dataclass
 class SnapshotsListed(Message):
-    """The snapshot folder was listed for the run picker: each readable snapshot and its label."""
+    """The snapshot folder was listed for the run picker: each snapshot, its label, and why
+    it cannot be read (None when it can)."""
 
-    snapshots: tuple[tuple[SnapshotRun, str], ...]
+    snapshots: tuple[tuple[SnapshotRun, str, str | None], ...]
 
 
 @dataclass

@@ -62,13 +62,15 @@ class SnapshotIO:
         """List the readable snapshots (`SnapshotsListed`, also when listing failed)."""
 
         def work() -> None:
-            found: list[tuple[SnapshotRun, str]] = []
+            found: list[tuple[SnapshotRun, str, str | None]] = []
             try:
                 for entry in snapshots.list_snapshots(self.folder):
-                    if entry.error is not None or entry.kind is None:
-                        continue  # unreadable: the CLI's `compare` reports why
+                    if entry.error is not None or entry.kind is None:  # listed, marked
+                        error = entry.error or "not a snapshot of a run or a comparison"
+                        found.append((SnapshotRun("bad", entry.path), entry.path.name, error))
+                        continue
                     label = f"{entry.kind}: {entry.label} ({entry.path.name})"
-                    found.append((SnapshotRun(entry.kind, entry.path), label))
+                    found.append((SnapshotRun(entry.kind, entry.path), label, None))
             except OSError as exc:
                 self.app.post_message(SnapshotFailed(f"Snapshots not listed: {exc}"))
             self.app.post_message(SnapshotsListed(tuple(found)))

@@ -13,6 +13,7 @@ from vmexit_tui.exporter.listen import (
     ListenError,
     TlsFiles,
     check_allowed,
+    is_loopback,
     parse_listen,
 )
 from vmexit_tui.exporter.service import run_service
@@ -51,16 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--interval",
         type=positive_float,
-        default=1.0,
+        default=5.0,
         metavar="SECONDS",
-        help="how often the source reports (default 1)",
+        help="how often the source is read (default 5: the kernel keeps the counts, and "
+        "Prometheus scrapes every 15 s or so)",
     )
     parser.add_argument(
         "--rescan",
         type=positive_float,
-        default=2.0,
+        default=10.0,
         metavar="SECONDS",
-        help="how often to look for new and gone guests (default 2)",
+        help="how often to look for new and gone guests (default 10; a look reads every "
+        "process's /proc entries)",
     )
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate")
     parser.add_argument("--tls-key", metavar="FILE", help="the certificate's private key")
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
 
     def listening(url: str) -> None:
-        scope = "loopback only" if not args.allow_remote else "REMOTE ACCESS ALLOWED"
+        scope = "loopback only" if is_loopback(addr.host) else "REACHABLE FROM OTHER HOSTS"
         print(
             f"vmexit-tui serve: listening on {url} ({scope}); source {source.mode}: {source.why}",
             flush=True,

@@ -30,7 +30,7 @@ async def run_service(
     *,
     names: Sequence[str] = (),
     tls: TlsFiles | None = None,
-    rescan_s: float = 2.0,
+    rescan_s: float = 10.0,
     on_listening: Callable[[str], None] = lambda url: None,
     store: MetricStore | None = None,
 ) -> MetricStore:

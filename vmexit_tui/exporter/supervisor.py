@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from vmexit_tui.analysis.running import Interval
 from vmexit_tui.exporter.sources import SourcePlan, host_rt_checks, observations, vcpu_threads
 from vmexit_tui.exporter.store import MetricStore, VmKey
-from vmexit_tui.host.discovery import VmInfo
+from vmexit_tui.host.discovery import VmInfo, is_alive
 from vmexit_tui.recording.protocol import Recorder, RecordingEnded
 
 STOP_TIMEOUT_S = 10.0
@@ -33,7 +33,7 @@ class Supervisor:
         plan: SourcePlan,
         *,
         names: Sequence[str] = (),
-        rescan_s: float = 2.0,
+        rescan_s: float = 10.0,
         retry_s: float = 10.0,
         audit_every_s: float = 300.0,
     ) -> None:
@@ -105,13 +105,19 @@ class Supervisor:
             self.store.source_failed(f"{vm.name}: {type(exc).__name__}: {exc}")
             self._retry_at[key] = time.monotonic() + self.retry_s
         else:
-            if ended is not None and not ended.ok and key in self.store.keys():  # noqa: SIM118
-                self.store.source_failed(f"{vm.name}: {ended.reason}")
+            # a recording that ends with its guest is no error: the next rescan drops the guest
+            if ended is not None and not ended.ok and await asyncio.to_thread(self._alive, vm):
+                self.store.source_failed(f"{vm.name}: {ended.summary}")
                 self._retry_at[key] = time.monotonic() + self.retry_s
         finally:
             self._recorders.pop(key, None)
             if self._tasks.get(key) is asyncio.current_task():
                 del self._tasks[key]
+
+    @staticmethod
+    def _alive(vm: VmInfo) -> bool:
+        """Whether the guest still runs (simulated guests, negative pids, always do)."""
+        return vm.pid < 0 or is_alive(vm.pid, vm.started)
 
     async def _end(self, key: VmKey) -> None:
         """Stop a guest's recorder and wait until it has drained (or give up and cancel)."""

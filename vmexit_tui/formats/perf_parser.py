@@ -326,8 +326,10 @@ class ReportStreamParser:
             block.title_entries = int(m["n"])
             self._seen_header = True
             return
-        columns = _COLUMNS.match(raw.replace("\t", " ").rstrip())
-        view = TABLE_HEADER.match(raw.replace("\t", " ").rstrip())
+        columns = view = None
+        if "Samples" in line:  # both column headers hold it; rows never do
+            header = raw.replace("\t", " ").rstrip()
+            columns, view = _COLUMNS.match(header), TABLE_HEADER.match(header)
         if block is None or block.scope is None or (block.has_table and (columns or view)):
             if columns or view:  # an excerpt that starts at the column header
                 if block is None or block.has_table:
@@ -340,6 +342,8 @@ class ReportStreamParser:
                 return
         block.last_line = self._line_no
         if block.event is None:
+            if view is not None:  # perf's scope line pasted above the table view
+                block.table_view = True
             if block.table_view:
                 if not view:
                     self._fail(
@@ -373,19 +377,17 @@ class ReportStreamParser:
         if _UNKNOWN_CODE.match(line):
             block.unknown_codes.append(line)
             return
-        if is_elision(line):
+        row = self._try_row(line, block)
+        if row is not None:
+            block.rows.append(row)
+        elif is_elision(line):
             self._warn(self._line_no, "elision", line)
-            return
-        if ends_a_table(line):  # the paste stopped before perf's end of the table
+        elif ends_a_table(line):  # the paste stopped before perf's end of the table
             block.last_line = self._line_no - 1
             self._finish()
             self._skip(line)
-            return
-        row = self._try_row(line, block)
-        if row is None:
-            self._pending = (self._line_no, line)
-            return
-        block.rows.append(row)
+        else:
+            self._pending = (self._line_no, line)  # a wrapped row, or the end of a table view
 
     def _resolve_pending(self, line: str, raw: str) -> None:
         """The line after one that is no row: a wrapped row, the end of a table, or an error."""

@@ -219,6 +219,18 @@ class AlreadyRecording(RuntimeError):
     """Another live recording holds the lock of this VM."""
 
 
+def catches_signal(pid: int, sig: int) -> bool:
+    """Whether process `pid` has installed a handler for `sig` (its /proc status `SigCgt`)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
 def _process_started(pid: int) -> float | None:
     try:
         return psutil.Process(pid).create_time()

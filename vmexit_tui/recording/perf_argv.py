@@ -61,17 +61,21 @@ def whole_seconds(interval_s: float, what: str = "interval") -> int:
 def record_argv(
     pid: int, output: str | PathLike[str], *, interval_s: float = 1.0, perf: str = "perf"
 ) -> list[str]:
-    """`perf kvm stat record` of one process, rotating its output every `interval_s`.
+    """`perf kvm stat record` of one process, rotating its output on SIGUSR2.
 
-    Finished chunks appear as `<output>.<YYYYmmddHHMMSScc>`; `<output>` itself is the chunk
-    being written. A vCPU is chosen at report time (`--vcpu`), not here.
+    The recorder sends SIGUSR2 every `interval_s` (see `PerfRecorder`): perf's own timer
+    (`--switch-output=Ns`) is armed with `alarm()` while options are parsed, before perf can
+    rotate; when its setup outlasts the interval (a loaded host) that alarm is dropped, never
+    re-armed, and perf writes one ever-growing file. Finished chunks appear as
+    `<output>.<YYYYmmddHHMMSScc>`; `<output>` itself is the chunk being written. A vCPU is
+    chosen at report time (`--vcpu`), not here.
     """
-    seconds = whole_seconds(interval_s)
+    whole_seconds(interval_s)
     return [
         perf, "kvm", "stat", "record",
         "-p", str(pid),
         "-o", str(output),
-        f"--switch-output={seconds}s",
+        "--switch-output=signal",
     ]  # fmt: skip
 
 

@@ -51,6 +51,7 @@ from vmexit_tui.recording.protocol import (
 
 MIN_FREE_FRACTION = 0.05
 STOP_GRACE_S = 10.0
+ROTATION_SLACK = 0.9  # a round that wakes a little early still rotates
 NO_VM_EXITS = (
     "perf recorded {samples} KVM samples but no VM exits: this host does not report VM exits "
     "(nested or paravirtualised KVM: the kvm_exit/kvm_entry tracepoints never fire), so the "
@@ -339,6 +340,8 @@ class PerfRecorder(RecorderBase):
         self._pending: collections.deque[Chunk] = collections.deque()
         self._exits_seen = False
         self._silent_probes = 0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._last_rotation = time.monotonic()
         self.info = replace(self.info, folder=str(self.out_dir))
 
     # ---- setup -------------------------------------------------------------------------
@@ -436,6 +439,7 @@ class PerfRecorder(RecorderBase):
 
     async def _supervise(self, proc: asyncio.subprocess.Process) -> None:
         assert self.tracker is not None
+        self._proc = proc
         code = await self._supervise_perf(proc)
         self._pending.extend(self.tracker.scan())  # finished but not announced
         await self._report_pending()
@@ -443,7 +447,23 @@ class PerfRecorder(RecorderBase):
         await self._finalize(reason, detail, code)
 
     async def _on_round(self) -> bool:
+        self._rotate_if_due()
         return bool(await self._report_pending())
+
+    def _rotate_if_due(self) -> None:
+        """Ask perf for the next chunk (SIGUSR2) once an interval has passed since the last ask.
+
+        Not before perf has installed its SIGUSR2 handler: until then the signal would kill it.
+        """
+        proc = self._proc
+        if proc is None or proc.returncode is not None or self._stop_requested:
+            return
+        now = time.monotonic()
+        if now - self._last_rotation < ROTATION_SLACK * self.interval_s:
+            return
+        if lifecycle.catches_signal(proc.pid, signal.SIGUSR2):
+            proc.send_signal(signal.SIGUSR2)
+            self._last_rotation = now
 
     def _progress_status(self) -> None:
         assert self.tracker is not None

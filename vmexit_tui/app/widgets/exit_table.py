@@ -155,6 +155,9 @@ class ExitTable(ScrollView, can_focus=True):
         self._acc: RunAccumulator | None = None
         self._lines: LRUCache[tuple, Strip] = LRUCache(LINE_CACHE_SIZE)
         self._layout_version = 0  # widths, sort arrow, styles: every line changes
+        self._styles: dict[str, Style] = {}
+        self._shown: tuple | None = None  # what `show` last applied
+        self._stale = False
         self.lines_rendered = 0  # rendered (not served from the cache): for tests and benches
 
     @property
@@ -213,6 +216,7 @@ class ExitTable(ScrollView, can_focus=True):
         self.clear_rows()
 
     def clear_rows(self) -> None:
+        self._shown = None
         self._rows.clear()
         self._order.clear()
         self._acc = None
@@ -234,6 +238,10 @@ class ExitTable(ScrollView, can_focus=True):
         if spec is not self.columns_spec:
             self._use_columns(spec)
         self._acc = acc
+        shown = (total, acc.last, len(acc.markers), self.trend_of_mean, self._trend_width)
+        if shown == self._shown and not self._stale:
+            return  # told again of the same data (a mark, a status): nothing to redo
+        self._shown, self._stale = shown, False
         series = acc.series.get(kind, {})
         last = acc.last
         width = self._trend_width
@@ -379,6 +387,7 @@ class ExitTable(ScrollView, can_focus=True):
             self._trend_width = width
             self._widths[-1] = max(cell_len(self.columns_spec[-1].title), width)
             if self._acc is not None:
+                self._stale = True
                 self.show(self._acc, self.kind)  # every trend changes
             self._relayout()
 
@@ -392,15 +401,29 @@ class ExitTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._lines.clear()
+        self._forget_styles()
 
     def _on_focus(self, event: events.Focus) -> None:
-        self._lines.clear()
+        self._forget_styles()
         self.refresh()
 
     def _on_blur(self, event: events.Blur) -> None:
-        self._lines.clear()
+        self._forget_styles()
         self.refresh()
+
+    def _forget_styles(self) -> None:
+        self._styles.clear()
+        self._lines.clear()
+
+    def _style(self, component: str = "") -> Style:
+        """The widget's style (plus a component's), remembered until the styles change:
+        `rich_style` walks every ancestor, and each line would pay for it."""
+        style = self._styles.get(component)
+        if style is None:
+            base = self.rich_style
+            style = base + self.get_component_rich_style(component) if component else base
+            self._styles[component] = style
+        return style
 
     def _title(self, col: Column) -> str:
         arrow = ("▼" if self.descending else "▲") if col.key == self.sort_column else ""
@@ -422,12 +445,12 @@ class ExitTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
-        base = self.rich_style
+        base = self._style()
         if y == 0:
             key: tuple = ("header", self._layout_version, self.sort_column, self.descending)
             strip = self._lines.get(key)
             if strip is None:
-                style = base + self.get_component_rich_style("exit-table--header")
+                style = self._style("exit-table--header")
                 header = [self._title(c) for c in self.columns_spec]
                 strip = self._lines[key] = self._line(header, style)
                 self.lines_rendered += 1
@@ -443,11 +466,9 @@ class ExitTable(ScrollView, can_focus=True):
             key = (reason, row.version, self._layout_version, cursor, index % 2, self.has_focus)
             strip = self._lines.get(key)
             if strip is None:
-                style = base
-                if index % 2:
-                    style += self.get_component_rich_style("exit-table--even-row")
+                style = self._style("exit-table--even-row") if index % 2 else base
                 if cursor:
-                    style += self.get_component_rich_style("exit-table--cursor")
+                    style += self._style("exit-table--cursor")
                 strip = self._lines[key] = self._line(row.texts, style)
                 self.lines_rendered += 1
         return strip.crop_extend(scroll_x, scroll_x + width, base)
@@ -464,5 +485,5 @@ class ExitTable(ScrollView, can_focus=True):
                 line = f"{line} {word}" if line else word
         lines.append(line)
         text = f" {lines[y - 1]}" if y - 1 < len(lines) else ""
-        style = base + self.get_component_rich_style("exit-table--empty")
+        style = self._style("exit-table--empty")
         return Strip([Segment(set_cell_size(text, width), style)])

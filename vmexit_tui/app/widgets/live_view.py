@@ -48,13 +48,14 @@ class LiveView(Vertical):
         self.session: RecordingSession | None = None
         self.by_vcpu = False
         self.vcpus_of: Callable[[int | None], Sequence[VCpu]] = lambda pid: ()
+        self._kind_bar: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="kind-bar")
         with Horizontal(id="live-main"):
             yield ExitTable(id="exit-table")
             yield VcpuTable(id="vcpu-table")
-            yield ReasonDetail(id="live-detail", min_redraw_s=2.0)
+            yield ReasonDetail(id="live-detail", min_redraw_s=2.0, both_charts=False)
         yield SeriesPlot(id="series-plot")
 
     def on_mount(self) -> None:
@@ -152,7 +153,9 @@ class LiveView(Vertical):
             label="SIMULATED " if session.info.simulated else "",
         )
         if self.wide:
-            self.query_one(ReasonDetail).show(self.selected_view())
+            detail = self.query_one(ReasonDetail)
+            detail.of_mean = self.trend_of_mean  # one chart beside the table: the trend's
+            detail.show(self.selected_view())
 
     def _update_kind_bar(self) -> None:
         table = self.table
@@ -166,7 +169,9 @@ class LiveView(Vertical):
         text.append(f"{table.sort_title} {'▼' if table.descending else '▲'}", style="bold")
         if self.session is not None and self.session.info.simulated:
             text.append("  SIMULATED", style="bold magenta")
-        self.query_one("#kind-bar", Static).update(text, layout=False)  # one line, fixed
+        if text != self._kind_bar:
+            self._kind_bar = text
+            self.query_one("#kind-bar", Static).update(text, layout=False)  # one line, fixed
 
     @on(ExitTable.ReasonHighlighted)
     def _reason_highlighted(self) -> None:

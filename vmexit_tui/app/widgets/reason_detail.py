@@ -78,16 +78,21 @@ def stats_text(stat: ExitStat | None, rate: float | None) -> Text:
 class ReasonDetail(Vertical):
     """Title, meaning, figures and two charts (rate, mean) of one reason."""
 
-    def __init__(self, *, id: str | None = None, min_redraw_s: float = 0.0) -> None:
+    def __init__(
+        self, *, id: str | None = None, min_redraw_s: float = 0.0, both_charts: bool = True
+    ) -> None:
         super().__init__(id=id)
         self.view: ReasonView | None = None
         self._min_redraw_s = min_redraw_s
+        self.both_charts = both_charts
+        self.of_mean = False  # with one chart: the mean time instead of the rate
+        self._shown: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(classes="detail-title")
         yield Static(classes="detail-meaning")
         yield Static(classes="detail-stats")
-        for what in ("rate", "mean"):
+        for what in ("rate", "mean") if self.both_charts else ("rate",):
             plot = SeriesPlot(min_redraw_s=self._min_redraw_s)
             plot.add_class(f"detail-{what}")
             yield plot
@@ -113,12 +118,16 @@ class ReasonDetail(Vertical):
             pct.update(percentile_text(hist, view.stat.max_us if view.stat else None))
             chart.show(view.reason, hist)
         if view is None:
+            self._shown = None
             title.update(Text("no reason selected", style="dim"))
             return
-        title.update(Text(view.reason, style="bold"))
-        meaning.update(view.meaning)
-        stats.update(stats_text(view.stat, view.rate))
-        for plot, of_mean in zip(self.query(SeriesPlot).results(), (False, True), strict=True):
+        if self._shown != (view.reason, view.meaning):  # these change the layout: rarely
+            self._shown = (view.reason, view.meaning)
+            title.update(Text(view.reason, style="bold"))
+            meaning.update(view.meaning)
+        stats.update(stats_text(view.stat, view.rate), layout=False)  # fixed height: 2 lines
+        kinds = (False, True) if self.both_charts else (self.of_mean,)
+        for plot, of_mean in zip(self.query(SeriesPlot).results(), kinds, strict=True):
             plot.show(
                 view.reason,
                 view.series,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections.abc import Sequence
 
 from rich.color import Color
@@ -17,6 +16,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from vmexit_tui.analysis.running import Marker, ReasonSeries
+from vmexit_tui.app.throttle import Throttle
 from vmexit_tui.formats import numbers
 
 MIN_REDRAW_S = 2.0
@@ -190,15 +190,26 @@ class SeriesPlot(PlotextPlot):
         rates_from_zero: bool = True,
     ) -> None:
         super().__init__(id=id)
-        self.min_redraw_s = min_redraw_s
         self.rates_from_zero = rates_from_zero  # False: the y-axis fits the data
         self.yticks: tuple[float, ...] = ()
         self._data: tuple | None = None
         self._drawn: tuple | None = None
-        self._last_draw = 0.0
-        self._pending = False
+        # Late by a grace period: data arriving meanwhile (the next interval) draws with
+        # its table update in one repaint, and the chart shows the newest data.
+        self._throttle = Throttle(
+            self, min_redraw_s, self._draw_if_new, grace=min_redraw_s * GRACE, early=DUE_EARLY
+        )
         self.draws = 0
         self._rendered: tuple[tuple, RenderResult] | None = None
+
+    @property
+    def min_redraw_s(self) -> float:
+        return self._throttle.every_s
+
+    @min_redraw_s.setter
+    def min_redraw_s(self, seconds: float) -> None:
+        self._throttle.every_s = seconds
+        self._throttle.grace = seconds * GRACE
 
     def show(
         self,
@@ -232,18 +243,12 @@ class SeriesPlot(PlotextPlot):
         if self._data is None or self._data == self._drawn or not self._visible:
             return
         same_chart = self._drawn is not None and self._data[::4] == self._drawn[::4]
-        wait = self._last_draw + self.min_redraw_s - time.monotonic() if same_chart else 0
-        if wait > self.min_redraw_s * DUE_EARLY:
-            if not self._pending:
-                self._pending = True
-                # Late by a grace period: data arriving meanwhile (the next interval) draws
-                # with its table update in one repaint, and the chart shows the newest data.
-                self.set_timer(wait + self.min_redraw_s * GRACE, self._timer_draw)
-            return
-        self._draw()
+        if same_chart:
+            self._throttle()
+        else:
+            self._throttle.run()  # another reason, rate versus mean: at once
 
-    def _timer_draw(self) -> None:
-        self._pending = False
+    def _draw_if_new(self) -> None:
         if self._data != self._drawn and self._visible:
             self._draw()
 
@@ -271,7 +276,6 @@ class SeriesPlot(PlotextPlot):
             plt.yticks(list(ticks), [tick_label(t, of_mean=of_mean) for t in ticks])
             self.yticks = ticks
         self._drawn = self._data
-        self._last_draw = time.monotonic()
         self.draws += 1
         self.refresh()
 
