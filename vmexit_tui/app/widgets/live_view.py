@@ -59,7 +59,6 @@ class LiveView(Vertical):
         yield SeriesPlot(id="series-plot")
 
     def on_mount(self) -> None:
-        self.query_one(VcpuTable).display = False
         self._update_kind_bar()
 
     def on_resize(self) -> None:
