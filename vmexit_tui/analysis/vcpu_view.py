@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from vmexit_tui.analysis.histogram import Log2Histogram
 from vmexit_tui.analysis.model import Report
 from vmexit_tui.analysis.running import RunAccumulator
 from vmexit_tui.host.discovery import VCpu
@@ -49,13 +50,13 @@ def vcpu_rows(
     for index in sorted(set(acc.vcpu_totals) | set(tids)):
         total = acc.vcpu_totals.get(index)
         recent = last.get(index)
-        merged = None
+        merged: Log2Histogram | None = None
         if total is not None and total.rows:
             hists = [r.histogram for r in total.rows]
             if all(h is not None for h in hists):
-                merged = hists[0]
-                for h in hists[1:]:
-                    merged = merged.merge(h)  # type: ignore[union-attr]
+                merged = Log2Histogram()
+                for h in hists:
+                    merged = merged.merge(h) if h is not None else merged
         tid = tids.get(index)
         rows.append(
             VcpuRow(

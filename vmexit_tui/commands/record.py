@@ -29,9 +29,9 @@ from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_rea
 from vmexit_tui.host.paths import new_recording_folder
 from vmexit_tui.recording import modes
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
+from vmexit_tui.recording.perf_record import RecorderBase
 from vmexit_tui.recording.protocol import (
     EndReason,
-    Recorder,
     RecordingEnded,
     RecordingState,
     RecordingStatus,
@@ -194,13 +194,14 @@ async def _record(args: argparse.Namespace) -> int:
         if choice.mode is not modes.Mode.PERF and kinds != (EventKind.VMEXIT,):
             io.err(f"--source {choice.mode} records vmexit only; use --source perf for {kinds}")
             return 2
-        io.err(f"source: {choice.mode.title} ({choice.why})")
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
-    recorder: Recorder
+    recorder: RecorderBase  # every source here can stop "at duration"
     if choice is not None and choice.mode is not modes.Mode.PERF:
-        recorder = modes.make_recorder(
+        made = modes.make_recorder(
             choice.mode, vm, interval_s=args.interval, perf=args.perf, why=choice.why
         )
+        assert isinstance(made, RecorderBase)
+        recorder = made
     elif args.live:
         from vmexit_tui.recording.perf_live import PerfLiveRecorder
 
@@ -252,6 +253,8 @@ async def _record(args: argparse.Namespace) -> int:
                         f"recording {vm.name} (pid {vm.pid}){where} every {args.interval} s "
                         f"({', '.join(map(str, kinds))}); Ctrl+C stops"
                     )
+                    if choice is not None:  # said once it records: a refusal stays one line
+                        io.err(f"source: {choice.mode.title} ({choice.why})")
                 final = event.state in (RecordingState.STOPPED, RecordingState.FAILED)
                 if event.message and event.message != message and not final:
                     io.err(f"note: {event.message}")

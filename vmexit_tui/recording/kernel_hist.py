@@ -155,6 +155,7 @@ class KernelHistRecorder(RecorderBase):
             self.message = "could not remove from tracefs: " + "; ".join(failed)
 
     async def _supervise(self) -> None:
+        assert self.setup is not None
         try:
             previous = await asyncio.to_thread(self._read)
         except (OSError, HistParseError) as e:
@@ -201,4 +202,4 @@ class KernelHistRecorder(RecorderBase):
         if reason is not EndReason.STOPPED:
             self.message = detail
         self._status()
-        self._emit(RecordingEnded(reason=str(reason), ok=reason.ok, folder=None, detail=detail))
+        self._emit(RecordingEnded(reason, detail=detail))

@@ -144,7 +144,7 @@ class PerfCountRecorder(RecorderBase):
         if reason is not EndReason.STOPPED:
             self.message = detail
         self._progress_status()
-        self._emit(RecordingEnded(reason=str(reason), ok=reason.ok, detail=detail))
+        self._emit(RecordingEnded(reason, detail=detail))
 
     def _progress_status(self) -> None:
         self._status(chunks=self.intervals)
