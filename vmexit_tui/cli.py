@@ -15,6 +15,7 @@ from types import ModuleType
 
 from vmexit_tui import __version__, commands
 from vmexit_tui.commands._arg_types import positive_float
+from vmexit_tui.recording.latency_session import add_latency_arguments
 
 
 def _command_modules() -> list[ModuleType]:
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how often the fleet view reads the exporters (default 5)",
     )
+    add_latency_arguments(parser, stdin=False)  # for the TUI
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)

@@ -32,10 +32,10 @@ def test_two_runs_make_a_comparison_one_asks_for_another():
     session = _session("gp-rt-raw", "gp-rt-bind")
     result = session.recompute()
     assert result.comparison is not None and not session.dirty
-    assert [r.label for r in result.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+    assert [r.label for r in result.comparison.runs] == ["GP-RT-RAW", "GP-RT-BIND"]
     session.remove_last()
     result = session.recompute()
-    assert result.comparison is None and result.alone == "gp-rt-raw"
+    assert result.comparison is None and result.alone == "GP-RT-RAW"
 
 
 def test_adding_again_moves_a_run_to_the_end_and_a_full_pane_replaces_the_last():
@@ -57,7 +57,7 @@ def test_the_live_run_uses_the_figures_handed_in_and_freezes_at_its_end():
     assert session.has_live
     assert session.recompute().comparison is None  # no live figures yet
     live = builtin_run("now", refs["gp-gp-raw"])
-    assert [r.label for r in session.recompute(live).comparison.runs] == ["gp-rt-raw", "now"]
+    assert [r.label for r in session.recompute(live).comparison.runs] == ["GP-RT-RAW", "now"]
     session.freeze_live(RecordedRun(3), live)
     assert not session.has_live and session.run_keys()[-1] == RecordedRun(3)
     assert session.recompute().comparison is not None
@@ -71,7 +71,7 @@ def test_baseline_cycles_and_a_loaded_comparison_is_shown_as_saved():
     session.show_loaded(comparison)
     result = session.recompute()
     assert result.comparison is comparison and result.note == "loaded snapshot"
-    assert session.run_keys() == [LoadedRun("gp-rt-raw"), LoadedRun("gp-rt-bind")]
+    assert session.run_keys() == [LoadedRun("GP-RT-RAW"), LoadedRun("GP-RT-BIND")]
     refs = _refs()
     session.add(BuiltinRun("gp-gp-raw"), builtin_run("gp-gp-raw", refs["gp-gp-raw"]))
     assert session.loaded is None and session.run_keys() == [BuiltinRun("gp-gp-raw")]

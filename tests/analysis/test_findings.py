@@ -42,7 +42,7 @@ def test_msr_write_mean_falls_about_eleven_percent_for_gp_guest(seed):
     assert (f.direction, f.baseline_value, f.value) == ("down", 0.88, 0.78)
     assert f.relative_change == pytest.approx(-0.11, abs=0.005)
     assert f.conservative  # both spreads are pager-cut bounds ("0>" and "0.4>")
-    assert "0.88 us" in f.text and "0.78 us" in f.text and "-11%" in f.text
+    assert "0.88 µs" in f.text and "0.78 µs" in f.text and "-11%" in f.text
 
 
 def test_rt_guest_preemption_timer_up_external_interrupt_down(seed):

@@ -84,3 +84,24 @@ def test_summary_round_trip_and_histogram_p999() -> None:
     again = LatencySummary.from_json(summary.to_json())
     assert again.threads == summary.threads and again.p999_us == 40
     assert again.max_us == 90 and again.avg_us == pytest.approx(3.5)
+
+
+def test_spike_linker_waits_for_its_exit_interval() -> None:
+    from vmexit_tui.analysis.latency import SpikeLinker, describe_spike
+    from vmexit_tui.analysis.running import Interval
+
+    tr = LatencyTracker(spike_us=20)
+    linker = SpikeLinker(tr)
+    calm = _report({"HLT": (100, 50.0), "MSR_WRITE": (50, 1.0)})
+    stormy = _report({"HLT": (100, 400.0), "MSR_WRITE": (50, 1.0)})
+    for k in range(3):
+        linker.add_exit_interval(Interval(k, 100.0 + k, 101.0 + k, {EventKind.VMEXIT: calm}))
+    tr.add(st(0, 10, act=90, mx=90), 103.5)
+    spikes = tr.take(103, 104).spikes
+    assert linker.add_spikes(spikes) == []  # its exit interval has not arrived yet
+    done = linker.add_exit_interval(Interval(3, 103.0, 104.0, {EventKind.VMEXIT: stormy}))
+    assert [a.reason for a in done[0].associated] == ["HLT"]
+    assert tr.spikes[0].associated == done[0].associated and linker.pending == []
+    text = describe_spike(done[0])
+    assert "90 µs on thread 0" in text and "HLT mean 50.0→400.0 µs" in text
+    assert "not a cause" in text

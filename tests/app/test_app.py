@@ -18,7 +18,7 @@ from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.app.app import VmExitApp
 from vmexit_tui.app.app_sources import AppSources, demo_sources
 from vmexit_tui.app.format import sort_key
-from vmexit_tui.app.messages import IntervalReceived
+from vmexit_tui.app.messages import IntervalReceived, VmsScanned
 from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen, key_table
 from vmexit_tui.app.screens.run_picker import RunPicker
@@ -289,7 +289,7 @@ async def test_compare_pane_keys(tmp_path, gate):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         comparison = app.compare_pane.comparison
-        assert [r.label for r in comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        assert [r.label for r in comparison.runs] == ["GP-RT-RAW", "GP-RT-BIND"]
         assert comparison.findings
         table = app.query_one("#compare-table", DataTable)
         assert table.row_count == len(comparison.rows)
@@ -310,7 +310,7 @@ async def test_compare_pane_keys(tmp_path, gate):
         )  # fmt: skip
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
-        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-gp-raw"]
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["GP-RT-RAW", "GP-GP-RAW"]
 
 
 async def test_the_live_recording_in_the_compare_pane_follows_the_data(tmp_path, gate):
@@ -356,7 +356,7 @@ async def test_save_run_and_comparison_then_load_them(tmp_path, gate):
         )  # fmt: skip
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
-        assert [r.label for r in app.compare_pane.comparison.runs] == ["gp-rt-raw", "gp-rt-bind"]
+        assert [r.label for r in app.compare_pane.comparison.runs] == ["GP-RT-RAW", "GP-RT-BIND"]
         assert "loaded snapshot" in plain(app.query_one("#compare-header", Static))
 
 
@@ -475,6 +475,9 @@ async def test_the_detail_screen_follows_the_recording_and_global_keys_work_ther
         assert screen.view.stat.samples > before  # live, not frozen at opening
         assert plain(screen.query_one(".detail-stats", Static)) != stats
         assert "Quit" in footer_labels(app)
+        app.post_message(VmsScanned(app.vms))  # a scan while the detail is shown
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
         await pilot.press("t")  # a global key, handled while the detail is shown
         assert app.live.trend_of_mean and isinstance(app.screen, DetailScreen)
         await pilot.press("w")

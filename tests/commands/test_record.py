@@ -177,3 +177,17 @@ def test_an_emulated_guest_is_refused_in_one_line_and_nothing_runs(tmp_path, no_
     assert len(stderr.strip().splitlines()) == 1, stderr
     assert f"(pid {tcg.pid}) is not a KVM guest" in stderr and "cannot be recorded" in stderr
     assert not out.exists()
+
+
+def test_interval_line_uses_the_one_number_format():
+    """Rates and times as `formats.numbers` writes them (issue 9 item 4): µs, not "us"."""
+    from vmexit_tui.analysis.model import EventKind, ExitStat, Report
+    from vmexit_tui.analysis.running import Interval
+    from vmexit_tui.commands.record import interval_line
+
+    report = Report(
+        EventKind.VMEXIT,
+        (ExitStat("HLT", 8, mean_us=2839.34), ExitStat("MSR_READ", 2, mean_us=0.514)),
+    )
+    line = interval_line(Interval(0, 0.0, 50.0, {EventKind.VMEXIT: report}), (EventKind.VMEXIT,))
+    assert "vmexit 10 (0.20/s) HLT 80% 2839µs, MSR_READ 20% 0.51µs" in line

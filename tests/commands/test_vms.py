@@ -82,7 +82,7 @@ def test_table_is_aligned_and_lists_vcpu_threads() -> None:
     assert rest[1].split() == ["vCPU", "10", "tid", "1250", "cpus", "7"]
     assert rest[0].index("tid") == rest[1].index("tid")
     fc_row = rest[2].split()
-    assert fc_row == ["fc", "99", "firecracker", "?", "unknown", "-", "512.0M", "1m40s"]
+    assert fc_row == ["fc", "99", "firecracker", "?", "unknown", "?", "512.0M", "1m40s"]
     assert "not identifiable" in rest[3]
 
 

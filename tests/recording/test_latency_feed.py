@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ from vmexit_tui.recording.latency_feed import (
     LatencySpec,
     command_chunks,
     file_chunks,
+    stream_chunks,
 )
 
 needs_cyclictest = pytest.mark.skipif(
@@ -81,7 +83,8 @@ async def test_a_command_that_fails_says_why() -> None:
 @needs_cyclictest
 async def test_growing_file_from_its_end(tmp_path: Path) -> None:
     log = tmp_path / "console.log"
-    log.write_text("T: 0 ( 1) P:95 I:1000 C:   9 Min: 1 Act: 1 Avg: 1 Max: 99999\n")  # old run
+    old = "T: 0 ( 1) P:95 I:1000 C:   9 Min: 1 Act: 1 Avg: 1 Max: 99999\n"  # an older run
+    log.write_text(old + old[:30])  # ...cut in the middle of a line: its rest is not read
     feed = LatencyFeed(file_chunks(log, poll_s=0.05), interval_s=0.3)
     with log.open("ab") as out:
         proc = subprocess.Popen([*CT.split(), "-D", "2"], stdout=out, stderr=subprocess.DEVNULL)
@@ -99,3 +102,24 @@ async def test_growing_file_from_its_end(tmp_path: Path) -> None:
     intervals = [e for e in events if isinstance(e, LatencyInterval)]
     assert intervals and feed.summary().max_us is not None
     assert feed.summary().max_us < 99999  # the old line before the feed started is not read
+    assert feed.stream.skipped_lines == 0
+
+
+async def test_stdin_pipe_until_eof() -> None:
+    r, w = os.pipe()
+    line = "T: 0 ( 7) P:95 I:1000 C:{:7d} Min:      2 Act:    3 Avg:    3 Max:      {}\n"
+    feed = LatencyFeed(stream_chunks(os.fdopen(r, "rb")), interval_s=0.2)
+    events = []
+
+    async def collect() -> None:
+        async for ev in feed.events():
+            events.append(ev)
+
+    task = asyncio.create_task(collect())
+    os.write(w, line.format(10, 9).encode())
+    await asyncio.sleep(0.3)
+    os.write(w, ("partial " + line.format(20, 12)[:20]).encode())  # a line cut short, then EOF
+    os.close(w)
+    await asyncio.wait_for(task, 10)
+    assert events[-1].ok and feed.summary().max_us == 9
+    assert feed.stream.skipped_lines == 1

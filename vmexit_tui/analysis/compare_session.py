@@ -20,6 +20,7 @@ from vmexit_tui.analysis.comparison import (
 )
 from vmexit_tui.analysis.model import Report
 from vmexit_tui.analysis.running import RunInfo
+from vmexit_tui.formats.numbers import run_label
 
 DEFAULT_COMPARE = ("gp-rt-raw", "gp-rt-bind")
 
@@ -65,8 +66,9 @@ LIVE = LiveRun()
 def builtin_run(name: str, report: Report) -> ComparedRun:
     """A reference run as a compared run (pinning read from its name)."""
     pinning = "bind" if name.endswith("bind") else "raw"
-    info = RunInfo(label=name, pinning=pinning, notes="built-in reference run of the seed")
-    return ComparedRun(label=name, report=report, info=info)
+    label = run_label(name)  # "GP-RT-RAW", as the CLI names it
+    info = RunInfo(label=label, pinning=pinning, notes="built-in reference run of the seed")
+    return ComparedRun(label=label, report=report, info=info)
 
 
 @dataclass(frozen=True, slots=True)

@@ -351,7 +351,7 @@ def _text(c: _Candidate, direction: str) -> str:
             f" ({rel})" if rel else ""
         )
     else:
-        figures = f"from {numbers.us(base)} us to {numbers.us(value)} us" + (
+        figures = f"from {numbers.us(base)} µs to {numbers.us(value)} µs" + (
             f" ({rel})" if rel else ""
         )
     p = format_p(c.result.p_value, bound=c.conservative)

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import bisect
 import math
+import time as time_module
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from vmexit_tui.analysis.model import Report
+from vmexit_tui.analysis.model import EventKind, Report
+from vmexit_tui.analysis.running import Interval
 from vmexit_tui.formats.cyclictest import ThreadStatus, ThreadSummary
 
 __all__ = [
@@ -354,3 +356,70 @@ def summarize(
         p999_source=how,
         source=source,
     )
+
+
+class SpikeLinker:
+    """Pairs spikes with the exit interval they fell in, as exit intervals arrive (a perf
+    chunk may arrive after the latency interval), and attaches `associate`'s ranking."""
+
+    def __init__(self, tracker: LatencyTracker, *, keep: int = 32, baseline: int = 5) -> None:
+        self.tracker = tracker
+        self.keep = keep
+        self.baseline = baseline
+        self.exits: list[Interval] = []
+        self.pending: list[Spike] = []
+
+    def add_exit_interval(self, interval: Interval) -> list[Spike]:
+        """A finished exit interval; returns the spikes it resolved."""
+        self.exits.append(interval)
+        del self.exits[: -self.keep]
+        return self._resolve()
+
+    def add_spikes(self, spikes: Iterable[Spike]) -> list[Spike]:
+        """New spikes; returns those that could be resolved at once."""
+        self.pending.extend(spikes)
+        return self._resolve()
+
+    def _resolve(self) -> list[Spike]:
+        done: list[Spike] = []
+        waiting: list[Spike] = []
+        for spike in self.pending:
+            idx = next(
+                (k for k, i in enumerate(self.exits) if i.start <= spike.time <= i.end), None
+            )
+            if idx is None:
+                too_old = bool(self.exits) and spike.time < self.exits[0].start
+                (done if too_old else waiting).append(spike)
+                continue
+            during = self.exits[idx]
+            before = self.exits[max(0, idx - self.baseline) : idx]
+            kind = EventKind.VMEXIT
+            report = during.reports.get(kind)
+            ranked = (
+                associate(
+                    report,
+                    [b.reports[kind] for b in before if kind in b.reports],
+                    during.duration,
+                    sum(b.duration for b in before if kind in b.reports),
+                )
+                if report is not None
+                else []
+            )
+            done.append(self.tracker.attach(spike, ranked))
+        self.pending = waiting
+        return done
+
+
+def describe_spike(spike: Spike) -> str:
+    """`850 µs on thread 0 at 12:01:02; exits that rose most then (...): HLT mean 50→500 µs`."""
+    stamp = time_module.strftime("%H:%M:%S", time_module.localtime(spike.time))
+    text = f"latency spike {spike.latency_us} µs on thread {spike.thread} at {stamp}"
+    if not spike.associated:
+        return text + "; no exit reason rose in that interval"
+    parts = []
+    for a in spike.associated:
+        if a.mean_before_us and a.mean_during_us and a.mean_during_us > a.mean_before_us:
+            parts.append(f"{a.reason} mean {a.mean_before_us:.1f}→{a.mean_during_us:.1f} µs")
+        else:
+            parts.append(f"{a.reason} {a.rate_before:.0f}→{a.rate_during:.0f}/s")
+    return f"{text}; exits that {ASSOCIATION_LABEL}: " + ", ".join(parts)

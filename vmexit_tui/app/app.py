@@ -33,6 +33,7 @@ from vmexit_tui.analysis.running import Interval
 from vmexit_tui.app import bindings
 from vmexit_tui.app.app_sources import AppSources
 from vmexit_tui.app.compare_runs import CompareRuns
+from vmexit_tui.app.latency_mixin import LatencyMixin
 from vmexit_tui.app.messages import (
     IntervalReceived,
     RecordingFinished,
@@ -45,8 +46,10 @@ from vmexit_tui.app.screens.help_screen import HelpScreen
 from vmexit_tui.app.shutdown import CleanExit
 from vmexit_tui.app.snapshot_io import SnapshotIO
 from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
+from vmexit_tui.app.widgets.latency_strip import LatencyStrip
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
+from vmexit_tui.app.widgets.series_plot import AxisKeys
 from vmexit_tui.app.widgets.status_line import StatusLine
 from vmexit_tui.app.widgets.vm_list import VmList
 from vmexit_tui.host.discovery import VmInfo
@@ -58,7 +61,7 @@ FOCUS = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}
 When = bindings.When
 
 
-class VmExitApp(CompareRuns, CleanExit):
+class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
     """`vmexit-tui`: why do the guests exit, live."""
 
     CSS_PATH = "app.tcss"
@@ -84,6 +87,7 @@ class VmExitApp(CompareRuns, CleanExit):
                 yield VmList(id="vm-list")
             with TabPane("2 Live", id="live"):
                 yield LiveView(id="live-view")
+                yield LatencyStrip(id="latency-strip")
             with TabPane("3 Compare", id="compare"):
                 yield ComparePane(id="compare-pane")
         yield StatusLine(id="status")
@@ -97,6 +101,7 @@ class VmExitApp(CompareRuns, CleanExit):
         self.compare_pane.refresh_s = self.compare_refresh_s
         self.status_line = self.query_one(StatusLine)
         self.vm_list = self.query_one(VmList)
+        self.problems = self.query_one(ProblemsPanel)  # kept: queries see the current screen
         self.install_signal_handlers()
         refs = self.sources.reference_runs()
         self.compare.set(
@@ -121,7 +126,7 @@ class VmExitApp(CompareRuns, CleanExit):
         return next((p for p in self.sources.problems if p.blocking), None)
 
     def _show_problems(self) -> None:
-        self.query_one(ProblemsPanel).show(
+        self.problems.show(
             self.sources.problems, no_vms=not self.vms, demo=self.sources.simulated
         )
 
@@ -140,6 +145,7 @@ class VmExitApp(CompareRuns, CleanExit):
             simulated=bool(rec and rec.info.simulated),
             problem=text,
             hint=hint,
+            worst_latency_us=self._rt_worst(),
         )
 
     # ----------------------------------------------------------------- VM scans
@@ -193,6 +199,7 @@ class VmExitApp(CompareRuns, CleanExit):
         self.sessions.append(session)
         report = functools.partial(self._post_event, session)
         self.run_worker(session.run(report), group="recording", exit_on_error=False)
+        self._start_rt(session, vm)
         self.post_message(RecordingStarted(recorder.info))
 
     def _post_event(self, session: RecordingSession, event: RecorderEvent) -> None:
@@ -208,6 +215,7 @@ class VmExitApp(CompareRuns, CleanExit):
             self.current.begin_stop()
             self._update_status()
             await self.current.stop()
+        await self._stop_rt()
 
     def on_recording_started(self, message: RecordingStarted) -> None:
         if self.current is not None:
@@ -218,6 +226,7 @@ class VmExitApp(CompareRuns, CleanExit):
     def on_interval_received(self, message: IntervalReceived) -> None:
         if self.current is not None:
             self.current.add(message.interval)
+            self._rt_exits(message.interval)
             self._refresh_live()
 
     def _refresh_live(self) -> None:
@@ -244,6 +253,7 @@ class VmExitApp(CompareRuns, CleanExit):
         if session is None:
             return
         session.finish(message.ended)
+        self._stop_rt_soon()
         if not message.ended.ok and not self.quitting:
             self.notify(message.ended.summary, severity="error", timeout=10)
         if session is self.current:
@@ -316,7 +326,7 @@ class VmExitApp(CompareRuns, CleanExit):
         Our own focus move is therefore kept from reporting `TabPane.Focused`.
         """
         with self.tabs.prevent(TabPane.Focused):
-            self.query_one(FOCUS[self.tab]).focus()
+            self.tabs.query_one(FOCUS[self.tab]).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:

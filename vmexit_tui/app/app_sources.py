@@ -7,11 +7,12 @@ decides by itself where data comes from.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from vmexit_tui.analysis.model import Report
+from vmexit_tui.host.audit import AuditCheck
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.host.preflight import Problem
 from vmexit_tui.recording import demo
@@ -39,6 +40,13 @@ class AppSources:
     autostart: str | None = None
     reference_runs: Callable[[], Mapping[str, Report]] = seed_runs.load_all
     demo: Callable[[], AppSources] | None = None
+    # cyclictest beside the exits (issue 11): a new text source per recording, its label,
+    # the spike threshold (None: p99.9 so far), and the RT audit of a recorded guest.
+    latency_chunks: Callable[[], AsyncIterator[str]] | None = None
+    latency_label: str = ""
+    latency_interval_s: float = 1.0
+    spike_us: float | None = None
+    audit: Callable[[VmInfo], Sequence[AuditCheck]] | None = None
 
 
 DEMO_AUTOSTART = "simulated-gp-rt-bind"

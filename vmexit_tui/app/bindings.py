@@ -58,6 +58,8 @@ KEYS: tuple[Key, ...] = (
     Key("v", "toggle_vcpus", "vCPUs",
         "The live table by reason, or by vCPU (top reasons, CPUs, scheduling)", When.LIVE,
         show=False),
+    Key("z", "toggle_zero", "Zero", "Chart's rate axis: from zero, or fitted to the data",
+        When.LIVE, show=False),
     Key("o", "open_run", "Add run", "Pick a run or a snapshot for the compare pane",
         When.COMPARE),
     Key("x", "remove_run", "Drop run", "Remove the last run from the compare pane",

@@ -7,6 +7,8 @@ the pane's `CompareSession`; the pane draws them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 
 from vmexit_tui.analysis.compare_session import (
@@ -21,11 +23,13 @@ from vmexit_tui.analysis.compare_session import (
 )
 from vmexit_tui.analysis.comparison import ComparedRun
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.app import format as fmt
 from vmexit_tui.app.app_sources import AppSources
 from vmexit_tui.app.messages import SnapshotFailed, SnapshotLoaded, SnapshotSaved, SnapshotsListed
 from vmexit_tui.app.screens.run_picker import PickerEntry, RunPicker
 from vmexit_tui.app.snapshot_io import SnapshotIO
 from vmexit_tui.app.widgets.compare_pane import ComparePane
+from vmexit_tui.formats.numbers import run_label
 from vmexit_tui.recording.session import RecordingSession
 
 
@@ -107,7 +111,7 @@ class CompareRuns(App[int]):
                 sim = " (simulated)" if s.info.simulated else ""
                 choices.append((RecordedRun(i), f"{s.label}{sim}", "Earlier recordings"))
         for name in self.sources.reference_runs():
-            choices.append((BuiltinRun(name), name, "Built-in reference runs"))
+            choices.append((BuiltinRun(name), run_label(name), "Built-in reference runs"))
         choices.extend((key, label, "Snapshots") for key, label, _ in message.snapshots)
         errors: dict[RunKey, str | None] = {k: error for k, _, error in message.snapshots}
         keys = {picker_id(key): key for key, _, _ in choices}
@@ -150,10 +154,14 @@ class CompareRuns(App[int]):
         elif self.current is None or not self.current.acc.intervals:
             self.notify("Nothing to save yet: record a VM first.", severity="warning")
         else:
-            self.snapshots.save_run(self.current)
+            self.snapshots.save_run(self.current, **self._rt_snapshot_args(self.current))
+
+    def _rt_snapshot_args(self, rec: Any) -> dict[str, Any]:
+        """What a run snapshot carries besides the run (the latency mixin adds its part)."""
+        return {}
 
     def on_snapshot_saved(self, message: SnapshotSaved) -> None:
-        self.notify(f"Saved {message.what} snapshot: {message.path}")
+        self.notify(fmt.saved_message(message.what, message.path, self.size.width))
 
     def on_snapshot_failed(self, message: SnapshotFailed) -> None:
         self.notify(message.error, severity="error", timeout=10)

@@ -164,9 +164,9 @@ def _name_lines(name: str, width: int) -> list[str]:
 
 
 def toast_width(screen_width: int) -> int:
-    """The text width of a Textual toast (60 cells, at most half the screen, less padding
-    and its border)."""
-    return max(min(60, screen_width // 2) - 3, 10)
+    """The text width of a Textual toast: 60 cells, at most half of its rack (the screen less
+    the rack's scrollbar and the holder's gutter, 8 cells), less padding and border (3)."""
+    return max(min(60, (screen_width - 8) // 2) - 3, 10)
 
 
 def saved_message(what: str, path: str | Path, screen_width: int) -> str:

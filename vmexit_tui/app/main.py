@@ -53,7 +53,28 @@ def build_app(args: argparse.Namespace):
         sources = demo_sources(folder)
     else:
         sources = real_sources(folder, getattr(args, "source", None) or "auto")
+    with_latency(sources, args)
     return VmExitApp(sources)
+
+
+def with_latency(sources: AppSources, args: argparse.Namespace) -> AppSources:
+    """Add the cyclictest source (--latency-cmd / --latency-file, --spike-us) and, for real
+    guests, the RT audit."""
+    from vmexit_tui.host.audit import audit
+    from vmexit_tui.recording.latency_feed import LatencySpec
+
+    spec = LatencySpec(
+        command=getattr(args, "latency_cmd", None),
+        file=getattr(args, "latency_file", None),
+        spike_us=getattr(args, "spike_us", None),
+    )
+    if spec.command or spec.file:
+        sources.latency_chunks = spec.chunks
+        sources.latency_label = spec.describe()
+        sources.spike_us = spec.spike_us
+    if not sources.simulated:
+        sources.audit = lambda vm: audit([vm])
+    return sources
 
 
 def run_app(args: argparse.Namespace) -> int:

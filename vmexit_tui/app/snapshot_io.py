@@ -10,6 +10,7 @@ import copy
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 
@@ -37,7 +38,8 @@ class SnapshotIO:
         path = self.folder / f"comparison-{self._stamp()}{snapshots.SUFFIX}"
         self._save(path, "comparison", lambda: snapshots.save_comparison(path, comparison))
 
-    def save_run(self, session: RecordingSession) -> None:
+    def save_run(self, session: RecordingSession, **extra: Any) -> None:
+        """`extra`: more keyword arguments of `snapshots.save_run` (latency, audit)."""
         name = safe_name(session.info.vm_name or "", "run")
         path = self.folder / f"run-{name}-{self._stamp()}{snapshots.SUFFIX}"
         # The worker writes a copy: the recording keeps growing on the app's loop meanwhile.
@@ -45,7 +47,7 @@ class SnapshotIO:
         self._save(
             path,
             "run",
-            lambda: snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s),
+            lambda: snapshots.save_run(path, info, acc.totals, acc, duration_s=duration_s, **extra),
         )
 
     def _save(self, path: Path, what: str, save: Callable[[], Path]) -> None:

@@ -6,13 +6,16 @@ import argparse
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from vmexit_tui.analysis.comparison import MAX_RUNS, MIN_RUNS, ComparedRun, compare, pair_layout
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.run_context import RunContext, with_context
 from vmexit_tui.commands._arg_types import probability
 from vmexit_tui.formats.comparison_export import FORMATS, render
 from vmexit_tui.formats.perf_parser import ReportParseError, decode_input, separate_reports
+from vmexit_tui.formats.run_context_json import load_contexts
 from vmexit_tui.formats.snapshots import SnapshotError, load_comparison, load_run
 from vmexit_tui.reference import seed_runs
 
@@ -144,8 +147,11 @@ def _unique_labels(runs: list[ComparedRun]) -> list[ComparedRun]:
 def run(args: argparse.Namespace) -> int:
     try:
         runs: list[ComparedRun] = []
+        contexts: list[RunContext] = []
         for arg in args.runs:
-            runs += load_argument(arg, EventKind(args.event))
+            loaded = load_argument(arg, EventKind(args.event))
+            runs += loaded
+            contexts += load_contexts(arg, len(loaded))
         if not MIN_RUNS <= len(runs) <= MAX_RUNS:
             raise ValueError(f"compare takes {MIN_RUNS} to {MAX_RUNS} runs, got {len(runs)}")
         runs = _unique_labels(runs)
@@ -158,5 +164,8 @@ def run(args: argparse.Namespace) -> int:
     except (RunNotFound, SnapshotError, ReportParseError, ValueError) as exc:
         print(f"vmexit-tui compare: error: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(comparison, args.format, width=output_width(args.width)))
+    contexts = [replace(c, label=r.label) for c, r in zip(contexts, runs, strict=True)]
+    width = output_width(args.width)
+    rendered = render(comparison, args.format, width=width)
+    sys.stdout.write(with_context(rendered, args.format, contexts, comparison.findings, width))
     return 0

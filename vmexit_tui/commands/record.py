@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -17,10 +18,12 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from vmexit_tui.analysis.latency import describe_spike
 from vmexit_tui.analysis.model import EventKind, Report, Scope
 from vmexit_tui.analysis.running import Interval, RunAccumulator
 from vmexit_tui.commands import _arg_types as arg_types
 from vmexit_tui.commands._arg_types import non_negative_int, positive_int
+from vmexit_tui.formats import numbers
 from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
 from vmexit_tui.formats.recording_json import recording_report_json
 from vmexit_tui.formats.report_output import report_to_table
@@ -28,6 +31,12 @@ from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
 from vmexit_tui.recording import modes
+from vmexit_tui.recording.latency_session import (
+    LatencySession,
+    add_latency_arguments,
+    pump,
+    session_from_args,
+)
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
 from vmexit_tui.recording.perf_record import RecorderBase
 from vmexit_tui.recording.protocol import (
@@ -92,6 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "auto (default): the best this kernel offers",
     )
     parser.add_argument("--perf", default="perf", help=argparse.SUPPRESS)
+    add_latency_arguments(parser)
 
 
 class _Out:
@@ -117,7 +127,7 @@ class _Out:
 
 
 def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
-    """`#3 17:12:03 1.00s vmexit 1234 (1234/s) EPT_VIOLATION 42% 0.47us, ...`"""
+    """`#3 17:12:03 1.00s vmexit 1234 (1234/s) EPT_VIOLATION 42% 0.47µs, ...`"""
     stamp = datetime.fromtimestamp(interval.end).strftime("%H:%M:%S")
     parts = [f"#{interval.index + 1}", stamp, f"{interval.duration:.2f}s"]
     for kind in kinds:
@@ -127,12 +137,12 @@ def interval_line(interval: Interval, kinds: tuple[EventKind, ...]) -> str:
             continue
         n = report.sample_count
         rate = interval.rate(kind) or 0.0
-        text = f"{kind} {n} ({rate:.0f}/s)"
+        text = f"{kind} {n} ({numbers.rate(rate)}/s)"
         top = sorted(report.rows, key=lambda r: r.samples, reverse=True)[:TOP_REASONS]
         if top and n:
             text += " " + ", ".join(
                 f"{r.reason} {100 * r.samples / n:.0f}%"
-                + (f" {r.mean_us:.2f}us" if r.mean_us is not None else "")
+                + (f" {numbers.us(r.mean_us)}µs" if r.mean_us is not None else "")
                 for r in top
             )
         parts.append(text)
@@ -151,6 +161,19 @@ def final_text(acc: RunAccumulator, kinds: tuple[EventKind, ...], scope: Scope) 
             # times at all): the plain table, with its unknown marks
             blocks.append("\n" + report_to_table(total))
     return "".join(blocks)
+
+
+def latency_text(session: LatencySession) -> str:
+    """The latency summary after the totals: one line per thread, spikes, where read."""
+    s = session.summary()
+    lines = [f"cyclictest latency ({s.source}; {len(s.spikes)} spikes, "
+             f"{s.skipped_lines} lines skipped):"]  # fmt: skip
+    for t in s.threads:
+        avg = "?" if t.avg_us is None else f"{t.avg_us:.1f}"
+        lines.append(f"  T{t.thread}: max {t.max_us} µs, avg {avg} µs, {t.cycles} cycles")
+    if not s.threads:
+        lines.append(f"  no cyclictest status line read ({session.ended or 'still running'})")
+    return "\n".join(lines)
 
 
 def _default_out(vm: VmInfo) -> Path:
@@ -216,6 +239,11 @@ async def _record(args: argparse.Namespace) -> int:
             vm, out_dir, interval_s=args.interval, events=kinds, vcpu=args.vcpu, perf=args.perf
         )
 
+    latency = session_from_args(args, interval_s=args.interval)
+    latency_task = None
+    if latency is not None:
+        recorder.latency_summary = latency.summary_json  # type: ignore[union-attr]
+        latency_task = asyncio.create_task(pump(latency, lambda s: io.out(describe_spike(s))))
     loop = asyncio.get_running_loop()
     stopping: set[asyncio.Task] = set()
 
@@ -246,6 +274,8 @@ async def _record(args: argparse.Namespace) -> int:
             if isinstance(event, Interval):
                 acc.add(event)
                 io.out(interval_line(event, kinds))
+                for spike in latency.add_exits(event) if latency is not None else ():
+                    io.out(describe_spike(spike))
             elif isinstance(event, RecordingStatus):
                 if event.state is RecordingState.RECORDING and not announced:
                     announced = True
@@ -267,6 +297,10 @@ async def _record(args: argparse.Namespace) -> int:
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         lifecycle.REGISTRY.stop_all()  # nothing should be left; make sure of it
+        if latency is not None and latency_task is not None:
+            await latency.feed.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(latency_task, 10)
 
     assert ended is not None
     if not ended.ok and acc.intervals == 0:
@@ -275,6 +309,8 @@ async def _record(args: argparse.Namespace) -> int:
     scope = Scope(pids=(vm.pid,), vcpu=args.vcpu)
     text = final_text(acc, kinds, scope)
     io.out(text.rstrip("\n"))
+    if latency is not None:
+        io.out(latency_text(latency))
     if out_dir is not None:
         make_private_dir(out_dir)
         write_private(out_dir / REPORT_NAME, text)

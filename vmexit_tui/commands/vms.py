@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from vmexit_tui.commands._arg_types import non_negative_float
+from vmexit_tui.formats import numbers
 from vmexit_tui.host.discovery import VmInfo, VmScanner, cpu_ranges
 from vmexit_tui.host.preflight import run_checks
 
@@ -61,7 +62,7 @@ def format_duration(seconds: float) -> str:
 
 
 def _row(vm: VmInfo, now: float) -> tuple[str, ...]:
-    cpu = "-" if vm.cpu_percent is None else f"{vm.cpu_percent:.1f}"
+    cpu = numbers.percent(vm.cpu_percent, 1)  # "?" on a guest's first sighting
     return (
         vm.name,
         str(vm.pid),

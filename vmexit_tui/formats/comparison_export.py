@@ -41,7 +41,7 @@ def _columns(c: Comparison, *, with_rate: bool) -> tuple[list[str], list[list[st
         header += [f"{run.label} n", f"{run.label} share"]
         if with_rate:
             header.append(f"{run.label} /s")
-        header.append(f"{run.label} mean us")
+        header.append(f"{run.label} mean µs")
         ref = refs[i]
         if ref is not None:
             header += [f"Δ share (pp) vs {c.runs[ref].label}", "Δ mean"]

@@ -1,91 +1,32 @@
 """A report for people (an aligned table) and for machines (JSON, CSV).
 
-The JSON shape is a public interface::
-
-    {"event": "vmexit", "scope": {"pids": [...], "vcpu": int|null}, "source": str|null,
-     "perf_layout": {"name_width": 20|40}, "total_samples": int|null, "total_time_us": float|null,
-     "lost_events": int|null, "unknown_codes": [str],
-     "rows": [{"reason", "samples", "samples_pct", "time_pct", "min_us", "max_us", "mean_us",
-               "rel_stddev_pct", "rel_stddev_upper_pct"}]}
-
-Unknown values are null; `rel_stddev_upper_pct` is set when only an upper bound of the spread
-is known (a pager cut the column off).
+The JSON codec is `formats/report_json.py` (re-exported here); this module adds the table
+and CSV.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
-from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
+from vmexit_tui.analysis.model import Report
 from vmexit_tui.formats import numbers
+from vmexit_tui.formats.report_json import report_from_json, report_to_json, row_to_json
+
+__all__ = [
+    "CSV_COLUMNS",
+    "report_from_json",
+    "report_to_csv",
+    "report_to_json",
+    "report_to_table",
+    "row_to_json",
+    "scope_text",
+]
 
 CSV_COLUMNS = (
     "reason", "samples", "samples_pct", "time_pct", "min_us", "max_us", "mean_us",
     "rel_stddev_pct", "rel_stddev_upper_pct",
 )  # fmt: skip
-
-
-def row_to_json(row: ExitStat) -> dict[str, Any]:
-    return {
-        "reason": row.reason,
-        "samples": row.samples,
-        "samples_pct": row.samples_pct,
-        "time_pct": row.time_pct,
-        "min_us": row.min_us,
-        "max_us": row.max_us,
-        "mean_us": row.mean_us,
-        "rel_stddev_pct": row.rel_stddev_pct,
-        "rel_stddev_upper_pct": row.rel_stddev_below,
-    }
-
-
-def report_to_json(report: Report) -> dict[str, Any]:
-    """The public JSON object of one report."""
-    return {
-        "event": report.event.value,
-        "scope": {"pids": list(report.scope.pids), "vcpu": report.scope.vcpu},
-        "source": report.source,
-        "perf_layout": {"name_width": report.name_width},
-        "timestamp": report.timestamp,
-        "total_samples": report.total_samples,
-        "total_time_us": report.total_time_us,
-        "lost_events": report.lost_events,
-        "unknown_codes": list(report.unknown_codes),
-        "rows": [row_to_json(r) for r in report.rows],
-    }
-
-
-def report_from_json(data: dict[str, Any]) -> Report:
-    """Inverse of `report_to_json` (raises KeyError/ValueError/TypeError on a bad shape)."""
-    scope = data.get("scope") or {}
-    rows = tuple(
-        ExitStat(
-            reason=str(r["reason"]),
-            samples=int(r["samples"]),
-            samples_pct=r.get("samples_pct"),
-            time_pct=r.get("time_pct"),
-            min_us=r.get("min_us"),
-            max_us=r.get("max_us"),
-            mean_us=r.get("mean_us"),
-            rel_stddev_pct=r.get("rel_stddev_pct"),
-            rel_stddev_below=r.get("rel_stddev_upper_pct"),
-        )
-        for r in data["rows"]
-    )
-    return Report(
-        event=EventKind(data["event"]),
-        rows=rows,
-        total_samples=data.get("total_samples"),
-        total_time_us=data.get("total_time_us"),
-        scope=Scope(pids=tuple(scope.get("pids") or ()), vcpu=scope.get("vcpu")),
-        lost_events=data.get("lost_events"),
-        name_width=int((data.get("perf_layout") or {}).get("name_width", 20)),
-        timestamp=data.get("timestamp"),
-        unknown_codes=tuple(data.get("unknown_codes") or ()),
-        source=data.get("source"),
-    )
 
 
 def report_to_csv(report: Report) -> str:

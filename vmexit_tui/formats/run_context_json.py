@@ -10,9 +10,11 @@ Decoding raises `ValueError` naming the key path and what was expected.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary, ThreadInterval
+from vmexit_tui.analysis.run_context import RunContext
 from vmexit_tui.host.audit import AuditCheck
 
 __all__ = [
@@ -99,3 +101,18 @@ def audit_from_json(data: Any, where: str = "audit") -> tuple[AuditCheck, ...]:
     if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
         raise ValueError(f"{where}: expected a list of checks")
     return tuple(AuditCheck.from_json(c) for c in data)
+
+
+def load_contexts(path: str, count: int) -> list[RunContext]:
+    """The audit and latency of the `count` runs one compare argument loaded (a run snapshot
+    has one; anything else, a report text or a built-in run, has none)."""
+    from vmexit_tui.formats.snapshots import SnapshotError, load_run  # snapshots imports us
+
+    empty = [RunContext(label="") for _ in range(count)]
+    if count != 1 or not Path(path).is_file():
+        return empty
+    try:
+        saved = load_run(path)
+    except (SnapshotError, OSError):
+        return empty
+    return [RunContext(saved.info.label, saved.audit, saved.latency)]

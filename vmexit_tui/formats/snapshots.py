@@ -6,9 +6,10 @@ crash or a value that cannot be encoded never leaves a half-written file nor tou
 already there. Loading checks every field and raises `SnapshotError` naming the file and
 what is wrong (truncated JSON, wrong type, a newer schema version) without changing anything.
 
-Layout (schema version 2; version 1 files, without latency and audit, still load)::
+Layout (schema version 3; version 2 files, whose reports had their own shape, and version 1
+files, without latency and audit, still load)::
 
-    {"format": "vmexit-tui-snapshot", "schema_version": 2, "kind": "run" | "comparison",
+    {"format": "vmexit-tui-snapshot", "schema_version": 3, "kind": "run" | "comparison",
      "saved": <unix time>, ...}
     run:        "run": {"info": {...RunInfo}, "duration_s", "totals": {kind: report},
                         "series": {kind: {reason: [[start, end, count, mean_us], ...]}},
@@ -17,9 +18,8 @@ Layout (schema version 2; version 1 files, without latency and audit, still load
                         `vmexit_tui.formats.run_context_json`)}
     comparison: "baseline", "pairs", "alpha", "tests",
                 "runs": [{"label", "duration_s", "info", "report"}], "rows", "findings"
-    report:     {"event", "rows": [{ExitStat fields, null when unknown}], "total_samples",
-                 "total_time_us", "scope": {"pids", "vcpu"}, "lost_events", "name_width",
-                 "timestamp", "unknown_codes", "source"}
+    report:     the shape of `report --json` (`vmexit_tui.formats.report_json`, since
+                version 3)
 """
 
 from __future__ import annotations
@@ -37,15 +37,14 @@ from typing import Any
 
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRow, RunCell
 from vmexit_tui.analysis.findings import METRICS, Finding, find_differences
-from vmexit_tui.analysis.histogram import Log2Histogram
 from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary
-from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
+from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo, SeriesPoint
-from vmexit_tui.formats import run_context_json
+from vmexit_tui.formats import report_json, run_context_json
 from vmexit_tui.host.audit import AuditCheck
 from vmexit_tui.host.paths import home_folder, private_folder
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FORMAT = "vmexit-tui-snapshot"
 SUFFIX = ".json"
 
@@ -111,25 +110,8 @@ def default_folder() -> Path:
 # --- encoding ----------------------------------------------------------------------------
 
 
-def _row_json(row: ExitStat) -> dict[str, Any]:
-    data = dataclasses.asdict(dataclasses.replace(row, histogram=None))
-    data["histogram"] = None if row.histogram is None else row.histogram.to_json()
-    return data
-
-
 def _report_json(report: Report) -> dict[str, Any]:
-    return {
-        "event": report.event.value,
-        "rows": [_row_json(row) for row in report.rows],
-        "total_samples": report.total_samples,
-        "total_time_us": report.total_time_us,
-        "scope": {"pids": list(report.scope.pids), "vcpu": report.scope.vcpu},
-        "lost_events": report.lost_events,
-        "name_width": report.name_width,
-        "timestamp": report.timestamp,
-        "unknown_codes": list(report.unknown_codes),
-        "source": report.source,
-    }
+    return report_json.report_to_json(report)
 
 
 def _header(kind: str) -> dict[str, Any]:
@@ -307,16 +289,6 @@ def _scalar_fields(cls: type, data: Any, where: str) -> dict[str, Any]:
     return out
 
 
-def _histogram(row: dict, where: str) -> Log2Histogram | None:
-    value = row.get("histogram")
-    if value is None:
-        return None
-    try:
-        return Log2Histogram.from_json(_obj(value, f"{where}.histogram"))
-    except (TypeError, ValueError) as e:
-        raise _Bad(f"{where}.histogram: expected bucket bound (µs) → count, {e}") from None
-
-
 def _event(value: Any, where: str) -> EventKind:
     try:
         return EventKind(value)
@@ -326,34 +298,10 @@ def _event(value: Any, where: str) -> EventKind:
 
 
 def _report(data: Any, where: str) -> Report:
-    data = _obj(data, where)
-    rows = tuple(
-        ExitStat(
-            **_scalar_fields(ExitStat, row, f"{where}.rows[{i}]"),
-            histogram=_histogram(row, f"{where}.rows[{i}]"),
-        )
-        for i, row in enumerate(_list(data.get("rows"), f"{where}.rows"))
-    )
-    scope = _obj(data.get("scope"), f"{where}.scope")
-    pids = tuple(
-        _check(p, int, f"{where}.scope.pids[{i}]")
-        for i, p in enumerate(_list(scope.get("pids"), f"{where}.scope.pids"))
-    )
-    codes = _list(data.get("unknown_codes"), f"{where}.unknown_codes")
-    return Report(
-        event=_event(data.get("event"), f"{where}.event"),
-        rows=rows,
-        total_samples=_get(data, "total_samples", int, where, optional=True),
-        total_time_us=_get(data, "total_time_us", float, where, optional=True),
-        scope=Scope(pids, _get(scope, "vcpu", int, f"{where}.scope", optional=True)),
-        lost_events=_get(data, "lost_events", int, where, optional=True),
-        name_width=_get(data, "name_width", int, where),
-        timestamp=_get(data, "timestamp", str, where, optional=True),
-        unknown_codes=tuple(
-            _check(c, str, f"{where}.unknown_codes[{i}]") for i, c in enumerate(codes)
-        ),
-        source=_get(data, "source", str, where, optional=True),
-    )
+    try:
+        return report_json.report_from_json(data, where)
+    except report_json.ReportJsonError as e:
+        raise _Bad(str(e)) from None
 
 
 def _info(data: Any, where: str) -> RunInfo:

@@ -21,6 +21,7 @@ import os
 import pty
 import shlex
 import signal
+import stat
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -149,6 +150,7 @@ async def file_chunks(
     """What is appended to `path` from now on (or from its start); waits for it to exist."""
     path = Path(path)
     pos: int | None = 0 if from_start else None
+    mid_line = False  # started in the middle of a line: its rest is not a whole line
     while True:
         try:
             size = path.stat().st_size
@@ -158,26 +160,58 @@ async def file_chunks(
             continue
         if pos is None:
             pos = size
+            if size:
+                with path.open("rb") as f:
+                    f.seek(size - 1)
+                    mid_line = f.read(1) != b"\n"
         if size < pos:  # truncated or replaced: start over
-            pos = 0
+            pos, mid_line = 0, False
         if size > pos:
             with path.open("rb") as f:
                 f.seek(pos)
                 data = f.read(min(size - pos, 4 * READ_SIZE))
             pos += len(data)
+            if mid_line:
+                cut = data.find(b"\n")
+                if cut < 0:
+                    continue
+                data, mid_line = data[cut + 1 :], False
             yield data.decode(errors="replace")
             continue
         await asyncio.sleep(poll_s)
 
 
 async def stream_chunks(stream: BinaryIO) -> AsyncIterator[str]:
-    """Text from a blocking binary stream (stdin), read in a thread; ends at EOF."""
-    while True:
-        data = await asyncio.to_thread(stream.read1 if hasattr(stream, "read1") else stream.read,
-                                       READ_SIZE)  # fmt: skip
-        if not data:
+    """Text from a binary stream (stdin) until EOF. A pipe or terminal is watched by the event
+    loop (no thread left blocked in a read at shutdown); a regular file is read directly."""
+    fd = stream.fileno()
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        while data := os.read(fd, READ_SIZE):
+            yield data.decode(errors="replace")
+        return
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
             return
-        yield data.decode(errors="replace")
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+        queue.put_nowait(data)
+
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    loop.add_reader(fd, readable)
+    try:
+        while data := await queue.get():
+            yield data.decode(errors="replace")
+    finally:
+        loop.remove_reader(fd)
+        os.set_blocking(fd, blocking)
 
 
 class LatencyFeed:
@@ -204,6 +238,10 @@ class LatencyFeed:
 
     async def stop(self) -> None:
         """Finish: the current interval is handed out, then `LatencyEnded`."""
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """`stop()` for synchronous callers."""
         self._stopping.set()
 
     async def _read(self, done: asyncio.Event) -> None:

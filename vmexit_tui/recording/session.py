@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import Interval, RunAccumulator, RunInfo
 from vmexit_tui.recording.protocol import (
     EndReason,
@@ -167,6 +166,3 @@ class RecordingSession:
         label = f"mark {len(acc.markers) + 1} at {time.strftime('%H:%M:%S', time.localtime(now))}"
         acc.mark(at, label)
         return label
-
-    def has_data(self, kind: EventKind = EventKind.VMEXIT) -> bool:
-        return self.acc.intervals > 0 and bool(self.acc.total(kind).rows)

@@ -21,12 +21,6 @@ COLUMNS = (
 )  # fmt: skip
 _HEADER = "\t".join(COLUMNS)
 NAMES = ("gp-gp-raw", "gp-gp-bind", "gp-rt-raw", "gp-rt-bind")
-DESCRIPTIONS = {
-    "gp-gp-raw": "general-purpose host, general-purpose guest, vCPUs not pinned",
-    "gp-gp-bind": "general-purpose host, general-purpose guest, vCPUs pinned",
-    "gp-rt-raw": "general-purpose host, real-time guest, vCPUs not pinned",
-    "gp-rt-bind": "general-purpose host, real-time guest, vCPUs pinned",
-}
 
 
 class ReferenceDataError(ValueError):

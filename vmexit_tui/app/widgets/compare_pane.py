@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,7 @@ from vmexit_tui.analysis.comparison import ComparedRun, Comparison, RunCell
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
 from vmexit_tui.app.throttle import Throttle
+from vmexit_tui.formats import numbers
 
 COMPARE_REFRESH_S = 1.0
 WIDE = 160  # from this width the findings stand beside the table
@@ -25,10 +26,8 @@ _RUN_COLUMNS = ("samples", "share", "mean")
 CELL_MEMO_SIZE = 2_000
 
 
-def _delta(value: float | None, digits: int = 1, suffix: str = "") -> NumberText:
-    if value is None:
-        return NumberText(fmt.UNKNOWN, None)
-    return NumberText(f"{value:+.{digits}f}{suffix}", value)
+def _delta(value: float | None, shown: str) -> NumberText:
+    return NumberText(shown, value)
 
 
 def findings_text(comparison: Comparison | None) -> Text:
@@ -36,13 +35,22 @@ def findings_text(comparison: Comparison | None) -> Text:
     text = Text()
     if comparison is None:
         return text
+    for note in comparison.notes:  # e.g. a run with no exits
+        text.append(f"⚠ {note}\n", style="bold yellow")
     findings = comparison.findings
     if not findings:
-        text.append("No change passes the significance test.", style="dim")
+        text.append("No change passes the significance test.\n", style="dim")
     for f in findings:
         arrow = _UP if f.direction == "up" else _DOWN
         text.append(f"{arrow} ", style="bold red" if f.direction == "up" else "bold green")
         text.append(f"{f.text}\n")
+    if comparison.differences:
+        text.append(
+            "Differences (durations unknown: count changes, descriptive, not tested)\n",
+            style="bold dim",
+        )
+        for d in comparison.differences:
+            text.append(f"· {d.text}\n", style="dim")
     text.rstrip()
     return text
 
@@ -76,6 +84,7 @@ class ComparePane(Vertical):
         super().__init__(id=id)
         self.session = CompareSession()
         self.comparison: Comparison | None = None
+        self.drawn_hook: Callable[[Comparison | None], None] | None = None
         self.shown = False
         self._live: ComparedRun | None = None
         self._columns: tuple[tuple[str, Text], ...] = ()
@@ -93,6 +102,7 @@ class ComparePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-header")
+        yield Static(id="compare-context")  # host RT setup and latency per run (issue 11)
         with Horizontal(id="compare-main"):
             yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="compare-findings-box", can_focus=True):
@@ -129,6 +139,8 @@ class ComparePane(Vertical):
         if result.error:
             self.post_message(self.Failed(result.error))
         self.show(result.comparison, note=result.note)
+        if self.drawn_hook is not None:  # the app adds the runs' RT setup and latency
+            self.drawn_hook(result.comparison)
         if result.alone is not None:
             self.query_one("#compare-header", Static).update(
                 Text(f"{result.alone}: pick one more run with o to compare.", style="dim")
@@ -222,8 +234,9 @@ class ComparePane(Vertical):
                 cells.extend(self._run_cells(row.reason, i, cell, marks))
             if two:
                 other = 1 - comparison.baseline
-                cells.append(_delta(row.share_delta[other], 2))
-                cells.append(_delta(row.mean_delta_pct[other], 0, "%"))
+                share_d, mean_d = row.share_delta[other], row.mean_delta_pct[other]
+                cells.append(_delta(share_d, numbers.pp(share_d, unit=False)))
+                cells.append(_delta(mean_d, numbers.change(mean_d)))
             rows[row.reason] = cells
         return rows
 
@@ -256,7 +269,7 @@ class ComparePane(Vertical):
         reason: str, i: int, cell: RunCell | None, marks: dict[tuple[str, int, str], str]
     ) -> Sequence[NumberText]:
         if cell is None:
-            return [NumberText(fmt.UNKNOWN, None, "dim") for _ in range(3)]
+            return [NumberText(fmt.ABSENT, None, "dim") for _ in range(3)]  # no exits
         out = []
         for column, display, value in (
             ("samples", fmt.count(cell.samples), cell.samples),

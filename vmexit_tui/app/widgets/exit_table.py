@@ -9,7 +9,6 @@ re-sorts only when rows came or went or a value of the sort column changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,43 +23,22 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from vmexit_tui.analysis.model import EventKind, ExitStat
+from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import RunAccumulator
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import sort_key
-
-Value = float | str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    title: str
-    text: Callable[[ExitStat, float | None, str], tuple[str, Value]]
-    left: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("name", "Reason", lambda r, _rate, _t: (r.reason, r.reason), left=True),
-    Column("samples", "Samples", lambda r, _rate, _t: (fmt.count(r.samples), r.samples)),
-    Column("share", "Smp%", lambda r, _rate, _t: (fmt.pct(r.samples_pct), r.samples_pct)),
-    Column("time_pct", "Time%", lambda r, _rate, _t: (fmt.pct(r.time_pct), r.time_pct)),
-    Column("rate", "Rate", lambda _r, rate, _t: (fmt.rate(rate), rate)),
-    Column("mean", "Mean", lambda r, _rate, _t: (fmt.us_short(r.mean_us), r.mean_us)),
-    Column("min", "Min", lambda r, _rate, _t: (fmt.us_short(r.min_us), r.min_us)),
-    Column("max", "Max", lambda r, _rate, _t: (fmt.us_short(r.max_us), r.max_us)),
-    Column(
-        "spread",
-        "Spr%",
-        lambda r, _rate, _t: (
-            fmt.spread_short(r.rel_stddev_pct, r.rel_stddev_below),
-            r.spread_bound,
-        ),
-    ),
-    Column("trend", "Trend", lambda _r, _rate, trend: (trend, None), left=True),
+from vmexit_tui.app.widgets.exit_columns import (
+    COLUMNS,
+    INDEX,
+    MAX_TREND_WIDTH,
+    SORTABLE,
+    TREND_WIDTH,
+    Column,
+    Value,
 )
-SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
-INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+
+__all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
+
 # Sources that keep a latency histogram (the kernel source) have no exact min but a p99
 # bound: their table shows P99≤ where perf's Min is.
 P99_COLUMN = Column(
@@ -69,8 +47,7 @@ P99_COLUMN = Column(
     lambda r, _rate, _t: (fmt.us_short(r.percentile_bound(0.99)), r.percentile_bound(0.99)),
 )
 P99_COLUMNS = tuple(P99_COLUMN if c.key == "min" else c for c in COLUMNS)
-TREND_WIDTH = 8  # at least: with the narrow number formats, the table fits 80 columns
-MAX_TREND_WIDTH = 64  # a wide terminal shows this many points of the trend
+
 LINE_CACHE_SIZE = 1_000
 EMPTY = "no data yet"
 

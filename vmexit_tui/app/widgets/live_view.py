@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import Marker
 from vmexit_tui.analysis.vcpu_view import VcpuRow, vcpu_rows
 from vmexit_tui.app.widgets.exit_table import ExitTable
 from vmexit_tui.app.widgets.reason_detail import ReasonDetail, ReasonView, reason_view
@@ -43,6 +44,7 @@ class LiveView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.spike_markers: tuple[Marker, ...] = ()  # cyclictest spikes (issue 11)
         self.kind = EventKind.VMEXIT
         self.trend_of_mean = False
         self.session: RecordingSession | None = None
@@ -147,7 +149,7 @@ class LiveView(Vertical):
             reason,
             acc.reason_series(self.kind, reason) if reason else None,
             origin=acc.first_start,
-            markers=acc.markers,
+            markers=[*acc.markers, *self.spike_markers],
             of_mean=self.trend_of_mean,
             label="SIMULATED " if session.info.simulated else "",
         )

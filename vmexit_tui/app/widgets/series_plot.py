@@ -13,6 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
+from textual.screen import Screen
 from textual_plotext import PlotextPlot
 
 from vmexit_tui.analysis.running import Marker, ReasonSeries
@@ -235,6 +236,12 @@ class SeriesPlot(PlotextPlot):
             self._data = (title, xs, ys, marks, of_mean)
         self._maybe_draw()
 
+    def toggle_from_zero(self) -> None:
+        """Rates from zero (the default) or fitted to the data; redrawn at once."""
+        self.rates_from_zero = not self.rates_from_zero
+        self._drawn = None
+        self._maybe_draw()
+
     @property
     def _visible(self) -> bool:
         return self.is_mounted and self.screen.is_current and self.region.area > 0
@@ -297,3 +304,16 @@ class SeriesPlot(PlotextPlot):
         plot._set_size(self.size.width, self.size.height)  # as PlotextPlot.render does
         plot.theme(self._get_plotext_theme_name(self.app.theme))
         return AnsiLines(plot.build())
+
+
+class AxisKeys:
+    """The App's `z` action (a mixin): every chart's rate axis from zero or fitted to the data."""
+
+    @property
+    def screen_stack(self) -> list[Screen]:  # App's
+        raise NotImplementedError
+
+    def action_toggle_zero(self) -> None:
+        for screen in self.screen_stack:
+            for plot in screen.query(SeriesPlot):
+                plot.toggle_from_zero()

@@ -49,13 +49,16 @@ def status_text(
     problem: str | None = None,
     hint: str | None = None,
     width: int | None = None,
+    worst_latency_us: int | None = None,
 ) -> Text:
     """The status line's text (no Textual needed, so tests can check it directly).
 
     With `width`, a problem that does not fit is shortened at clause or word boundaries
     (see `shorten`) and its `hint` (e.g. where the fix is) kept while there is room.
     """
-    text = _recording_text(status, label=label, simulated=simulated)
+    text = _recording_text(
+        status, label=label, simulated=simulated, worst_latency_us=worst_latency_us
+    )
     if problem:
         room = None if width is None else width - text.cell_len - cell_len("  ⚠ ")
         tail = f" ({hint})" if hint else ""
@@ -69,7 +72,13 @@ def status_text(
     return text
 
 
-def _recording_text(status: RecordingStatus | None, *, label: str | None, simulated: bool) -> Text:
+def _recording_text(
+    status: RecordingStatus | None,
+    *,
+    label: str | None,
+    simulated: bool,
+    worst_latency_us: int | None = None,
+) -> Text:
     text = Text()
     if status is None:
         text.append("● idle", style="bold green")
@@ -89,6 +98,8 @@ def _recording_text(status: RecordingStatus | None, *, label: str | None, simula
             text.append(f" · {chunks} · {fmt.size(status.bytes_on_disk)}")
             if status.exits_per_second is not None and status.state is RecordingState.RECORDING:
                 text.append(f" · {fmt.rate(status.exits_per_second)} exits/s")
+        if worst_latency_us is not None:
+            text.append(f" · worst latency {worst_latency_us} µs", style="bold")
         if status.state is RecordingState.FAILED and status.message:
             text.append(f" {status.message}")
         elif status.message:
@@ -110,8 +121,13 @@ class StatusLine(Static):
         simulated: bool = False,
         problem: str | None = None,
         hint: str | None = None,
+        worst_latency_us: int | None = None,
     ) -> None:
-        self._args = (status, dict(label=label, simulated=simulated, problem=problem, hint=hint))
+        self._args = (
+            status,
+            dict(label=label, simulated=simulated, problem=problem, hint=hint,
+                 worst_latency_us=worst_latency_us),
+        )  # fmt: skip
         self._render_status()
 
     def on_resize(self) -> None:

@@ -1,0 +1,45 @@
+"""The columns of the live exit table: title, how a reason's figures become the cell's text,
+and the raw value it sorts by."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vmexit_tui.analysis.model import ExitStat
+from vmexit_tui.app import format as fmt
+
+Value = float | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    text: Callable[[ExitStat, float | None, str], tuple[str, Value]]
+    left: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Reason", lambda r, _rate, _t: (r.reason, r.reason), left=True),
+    Column("samples", "Samples", lambda r, _rate, _t: (fmt.count(r.samples), r.samples)),
+    Column("share", "Smp%", lambda r, _rate, _t: (fmt.pct(r.samples_pct), r.samples_pct)),
+    Column("time_pct", "Time%", lambda r, _rate, _t: (fmt.pct(r.time_pct), r.time_pct)),
+    Column("rate", "Rate", lambda _r, rate, _t: (fmt.rate(rate), rate)),
+    Column("mean", "Mean", lambda r, _rate, _t: (fmt.us_short(r.mean_us), r.mean_us)),
+    Column("min", "Min", lambda r, _rate, _t: (fmt.us_short(r.min_us), r.min_us)),
+    Column("max", "Max", lambda r, _rate, _t: (fmt.us_short(r.max_us), r.max_us)),
+    Column(
+        "spread",
+        "Spr%",
+        lambda r, _rate, _t: (
+            fmt.spread_short(r.rel_stddev_pct, r.rel_stddev_below),
+            r.spread_bound,
+        ),
+    ),
+    Column("trend", "Trend", lambda _r, _rate, trend: (trend, None), left=True),
+)
+SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
+INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+TREND_WIDTH = 8  # at least: with the narrow number formats, the table fits 80 columns
+MAX_TREND_WIDTH = 64  # a wide terminal shows this many points of the trend
