@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.lab.artifacts import artifacts_dir, save_json
 from tests.lab.driver import Lab, LabUnavailable
 
 
@@ -21,14 +23,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab() -> Iterator[Lab]:
     try:
-        booted = Lab.boot(workdir=tmp_path_factory.mktemp("lab"))
+        # its own folder, not pytest's: other sessions' cleanup must not touch a running L1
+        booted = Lab.boot()
     except LabUnavailable as e:
         if os.environ.get("CI"):
             pytest.fail(f"the lab cannot run: {e}", pytrace=False)
         pytest.skip(f"the lab cannot run here: {e}")
+    boot = {"wall_s": round(booted.boot_seconds, 1), "l1_uptime_s": booted.l1_uptime}
+    save_json(artifacts_dir("lab-boot"), "boot.json", boot)
     try:
         yield booted
     finally:
         booted.close()
+
+
+@pytest.fixture
+def lab_artifacts(request: pytest.FixtureRequest) -> Path:
+    """A fresh folder under build/lab-artifacts named after the test."""
+    return artifacts_dir(request.node.name)

@@ -199,7 +199,7 @@ class Lab:
         shutil.copy(HERE / "l1_init.sh", lab_dir / "l1-init.sh")
         shutil.copy(HERE / "l1_runner.py", lab_dir / "runner.py")
         (lab_dir / "repo").write_text(f"{REPO}\n")
-        (lab_dir / "modules").write_text(f"{kernel.modules}\n")
+        (lab_dir / "modules").write_text(f"{kernel.slim_modules}\n")
         (lab_dir / "vmlinuz").write_text(f"{kernel.vmlinuz}\n")
         append = f"console=ttyS0 quiet panic=-1 mitigations=off labshare={share}"
         console = workdir / "console.log"

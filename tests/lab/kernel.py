@@ -2,11 +2,14 @@
 
     $VMEXIT_TUI_LAB_CACHE (default ~/.cache/vmexit-tui/lab)
         kernels/<version>/     `dpkg -x` of the package, `depmod` run, `.complete` when whole
-        kernels/<version>/initrd-<hash>.cpio   initramfs files built from it (by content)
+        kernels/<version>/slim/lib/modules/<version>/   the few modules L1 loads (see below)
         downloads/             where `apt-get download` puts the .deb (deleted once unpacked)
 
 Nothing is installed on the host. A cached kernel is used without asking apt, so only the first
 run needs the package registry. A lock file serialises several test runs sharing one cache.
+
+L1 gets a slim module tree, not the package's 4,000 modules: `perf record` walks the whole
+/lib/modules/<version> tree at startup, which over virtfs under TCG took minutes.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from tests.lab.errors import LabUnavailable
 
 META_PACKAGE = "linux-image-amd64"
 _COMPLETE = ".complete"
+# what L1 may load: KVM, what its initramfs needs, and a few devices tools expect
+SLIM_MODULES = ["kvm_amd", "virtio_pci", "9pnet_virtio", "9p", "overlay", "msr", "cpuid", "tun"]
+_MODULE_INDEXES = ("modules.order", "modules.builtin", "modules.builtin.modinfo")
 
 
 def cache_dir() -> Path:
@@ -70,6 +76,36 @@ class LabKernel:
                 raise LabUnavailable(f"{self.modules}/modules.dep has no module {name}")
             add(path)
         return [self.modules / p for p in ordered]
+
+    @property
+    def slim_root(self) -> Path:
+        return self.root / "slim"
+
+    @property
+    def slim_modules(self) -> Path:
+        """A module tree with only SLIM_MODULES and their dependencies (built by ensure_kernel)."""
+        return self.slim_root / "lib" / "modules" / self.version
+
+    def build_slim(self) -> None:
+        """Hard-link SLIM_MODULES (with dependencies) into slim_root and depmod it."""
+        tmp = Path(tempfile.mkdtemp(prefix=".slim-", dir=self.root))
+        try:
+            target = tmp / "lib" / "modules" / self.version
+            for ko in self.module_paths(SLIM_MODULES):
+                dest = target / ko.relative_to(self.modules)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(ko, dest)
+                except OSError:
+                    shutil.copy2(ko, dest)
+            for name in _MODULE_INDEXES:
+                shutil.copy2(self.modules / name, target / name)
+            _run(["depmod", "-b", str(tmp), self.version], what="run depmod on the slim tree")
+            shutil.rmtree(self.slim_root, ignore_errors=True)
+            tmp.rename(self.slim_root)
+            (self.slim_root / _COMPLETE).touch()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _run(argv: list[str], *, cwd: Path | None = None, what: str) -> str:
@@ -156,11 +192,11 @@ def ensure_kernel(cache: Path | None = None, package: str | None = None) -> LabK
     with _locked(cache):
         have = cached_kernels(cache)
         if package is None and have:
-            return have[-1]
+            return _with_slim(have[-1])
         package = package or current_package()
         for k in have:
             if package == f"linux-image-{k.version}":
-                return k
+                return _with_slim(k)
         downloads = cache / "downloads"
         downloads.mkdir(exist_ok=True)
         for old in downloads.glob("*.deb"):
@@ -173,4 +209,10 @@ def ensure_kernel(cache: Path | None = None, package: str | None = None) -> LabK
         kernel = unpack(debs[0], cache)
         for deb in debs:
             deb.unlink()
-        return kernel
+        return _with_slim(kernel)
+
+
+def _with_slim(kernel: LabKernel) -> LabKernel:
+    if not (kernel.slim_root / _COMPLETE).exists():
+        kernel.build_slim()
+    return kernel

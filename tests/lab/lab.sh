@@ -80,3 +80,36 @@ lab_guest_stop_all() {
     for f in "$LAB_GUESTS"/*.pid; do [ -e "$f" ] && lab_guest_stop "$(basename "$f" .pid)"; done
     return 0
 }
+
+# vCPU threads of a guest (QEMU "CPU n/KVM", tiny VMM "vcpuN"): one "INDEX TID" line each
+lab_vcpu_tids() {
+    local pid=$1 t comm
+    for t in /proc/"$pid"/task/*; do
+        comm=$(cat "$t/comm" 2>/dev/null) || continue
+        case $comm in
+        "CPU "*/KVM) comm=${comm#CPU }; echo "${comm%/KVM} ${t##*/}" ;;
+        vcpu[0-9]*) echo "${comm#vcpu} ${t##*/}" ;;
+        esac
+    done | sort -n
+}
+
+# lab_pin PID [CPU...]: pin vCPU i of PID to the i-th CPU given (default: CPU i); only as
+# many vCPUs as CPUs given when some are given.   lab_unpin PID: every vCPU to every CPU.
+lab_pin() {
+    local pid=$1 i tid
+    shift
+    local cpus=("$@")
+    lab_vcpu_tids "$pid" | while read -r i tid; do
+        if ((${#cpus[@]})); then
+            ((i < ${#cpus[@]})) || continue
+            taskset -pc "${cpus[$i]}" "$tid" > /dev/null
+        else
+            taskset -pc "$i" "$tid" > /dev/null
+        fi
+    done
+}
+
+lab_unpin() {
+    local i tid
+    lab_vcpu_tids "$1" | while read -r i tid; do taskset -pc "0-$(($(nproc) - 1))" "$tid" > /dev/null; done
+}

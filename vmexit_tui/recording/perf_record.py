@@ -552,9 +552,7 @@ class PerfRecorder(RecorderBase):
             self.message = detail
         chunks = len(self.tracker.chunks) if self.tracker else 0
         self._status(chunks=chunks, bytes_on_disk=self.tracker.bytes_on_disk if self.tracker else 0)
-        self._emit(
-            RecordingEnded(reason, detail=detail, folder=str(self.out_dir))
-        )
+        self._emit(RecordingEnded(reason, detail=detail, folder=str(self.out_dir)))
 
     def _finalize_files(self, reason: EndReason, detail: str, pinning_end: str | None) -> None:
         stopped = time.time()
