@@ -96,6 +96,7 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
     def on_mount(self) -> None:
         self.tabs = self.query_one("#tabs", TabbedContent)
         self.live = self.query_one(LiveView)
+        self.live.vcpus_of = self._vcpus_of
         self.compare_pane = self.query_one(ComparePane)
         self.compare_pane.refresh_s = self.compare_refresh_s
         self.status_line = self.query_one(StatusLine)
@@ -111,6 +112,11 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
         self._scan()
         if self.sources.autostart:
             self.tabs.active = "live"
+
+    def _vcpus_of(self, pid: int | None) -> tuple:
+        """The vCPU threads of the VM with `pid`, from the last scan."""
+        vm = next((v for v in self.vms if v.pid == pid), None)
+        return vm.vcpus if vm is not None else ()
 
     @property
     def tab(self) -> str:
