@@ -3,10 +3,10 @@
     python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR
 
 Opens `vmexit-tui`, selects the guest, presses space and `2` (the Live tab), waits until the
-live table shows real SVM exit reasons and its rate changes, presses space (stop) and `q`.
-Every screen it waited for is saved in OUT_DIR as NN-step.txt, and OUT_DIR/result.json says
-what happened (also when a step timed out: then "failed" holds the step and the last screen
-is saved).
+live table shows real SVM exit reasons, then until it grows with later chunks, presses space
+(stop) and `q`. Every screen it waited for is saved in OUT_DIR as NN-step.txt, and
+OUT_DIR/result.json says what happened (also when a step timed out: then "failed" holds the
+step and the last screen is saved).
 """
 
 from __future__ import annotations
@@ -23,13 +23,24 @@ from tests.e2e.test_record_tmux import vm_rows
 from tests.tmux_term import TmuxTerm, still_running
 
 SVM_REASONS = ("msr", "hlt", "interrupt", "vintr", "npf", "io", "cpuid", "pause", "hypercall")
-_ROW = re.compile(r"^\W*(" + "|".join(SVM_REASONS) + r")\s+[\d.,]+[kM]?\s", re.MULTILINE)
+_ROW = re.compile(r"^\W*(" + "|".join(SVM_REASONS) + r")\s+(\d+)\s", re.MULTILINE)
 _RATE = re.compile(r"([\d.,]+[kM]?)\s*exits/s")
+_CHUNKS = re.compile(r"(\d+) chunks?")
 STEP_TIMEOUT = 900.0  # TCG under load: python alone takes tens of seconds
 
 
 def svm_rows(screen: str) -> list[str]:
-    return _ROW.findall(screen)
+    return [reason for reason, _ in _ROW.findall(screen)]
+
+
+def samples(screen: str) -> int:
+    """The sum of the live table's Samples column."""
+    return sum(int(n) for _, n in _ROW.findall(screen))
+
+
+def chunks(screen: str) -> int:
+    m = _CHUNKS.search(screen)
+    return int(m.group(1)) if m else 0
 
 
 def rate_text(screen: str) -> str | None:
@@ -62,17 +73,27 @@ def main(name: str, out: Path) -> int:
             shot(step, term.wait_for(f"recording {name}", timeout=STEP_TIMEOUT))
             term.send("2")  # the Live tab
             step = "table-filled"
-            screen = term.wait_for(lambda s: len(svm_rows(s)) >= 2, timeout=STEP_TIMEOUT)
+            screen = term.wait_for(
+                lambda s: len(svm_rows(s)) >= 2 and rate_text(s) is not None, timeout=STEP_TIMEOUT
+            )
             shot(step, screen)
             result["reasons"] = svm_rows(screen)
-            result["rate_first"] = rate_text(screen)
-            step = "rate-updated"
+            first = result["first"] = {
+                "rate": rate_text(screen),
+                "samples": samples(screen),
+                "chunks": chunks(screen),
+            }
+            step = "updated"  # later chunks: more samples in the table, a new rate
             screen = term.wait_for(
-                lambda s: svm_rows(s) and rate_text(s) not in (None, result["rate_first"]),
+                lambda s: chunks(s) > first["chunks"] and samples(s) > first["samples"],
                 timeout=STEP_TIMEOUT,
             )
             shot(step, screen)
-            result["rate_later"] = rate_text(screen)
+            result["later"] = {
+                "rate": rate_text(screen),
+                "samples": samples(screen),
+                "chunks": chunks(screen),
+            }
             perfs = [p.pid for p in term.descendants() if p.name() == "perf"]
             result["perf_while_recording"] = perfs
             step = "stopped"

@@ -208,7 +208,9 @@ def test_the_app_in_tmux_records_the_real_guest(lab: Lab, guests) -> None:
     assert "failed" not in result, f"{result}\n--- last screen ---\n{last}\n{job.stderr}"
     assert job.rc == 0, job.stderr
     assert set(result["reasons"]) <= SVM_REASONS and len(result["reasons"]) >= 2
-    assert result["rate_later"] != result["rate_first"]
+    first, later = result["first"], result["later"]
+    assert first["rate"] is not None and later["rate"] is not None
+    assert later["chunks"] > first["chunks"] and later["samples"] > first["samples"]
     assert result["perf_while_recording"], "the app recorded without perf?"
     assert result["exit_status"] == 0
     assert result["perf_left"] == []
