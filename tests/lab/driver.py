@@ -41,6 +41,7 @@ QEMU = "qemu-system-x86_64"
 BUSYBOX = Path("/bin/busybox")
 L1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
 _VIRTFS = "security_model=passthrough,multidevs=remap"
+STALL_S = 600.0  # no heartbeat from L1 for this long: it is wedged, not slow
 _PREAMBLE = 'source "$LAB_TOOLS/lab.sh"\n'
 
 
@@ -174,11 +175,12 @@ class Lab:
         cpu_model: str = "qemu64,+svm,+npt",
         qemu: str = QEMU,
         interactive: bool = False,
+        term_size: os.terminal_size | None = None,
     ) -> Lab:
         """Fetch the kernel if needed, build the initramfs and tools, boot L1 and wait for it.
 
-        `interactive` puts L1's console (a root shell) on this terminal instead of a log file;
-        jobs still work meanwhile.
+        `interactive` puts L1's console (a root shell) on this terminal instead of a log file,
+        sized `term_size`; jobs still work meanwhile.
         """
         qemu_path = shutil.which(qemu)
         if qemu_path is None:
@@ -202,6 +204,10 @@ class Lab:
         (lab_dir / "modules").write_text(f"{kernel.slim_modules}\n")
         (lab_dir / "vmlinuz").write_text(f"{kernel.vmlinuz}\n")
         append = f"console=ttyS0 quiet panic=-1 mitigations=off labshare={share}"
+        if interactive:
+            append += f" labmode=shell labterm={os.environ.get('TERM', 'vt100')}"
+            if term_size is not None:
+                append += f" labcols={term_size.columns} labrows={term_size.lines}"
         console = workdir / "console.log"
         argv = [
             qemu_path, "-accel", "tcg,thread=multi", "-cpu", cpu_model,
@@ -210,7 +216,7 @@ class Lab:
             "-serial", "mon:stdio" if interactive else f"file:{console}",
             *([] if interactive else ["-monitor", "none"]),
             "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
-            "-append", append + (" labmode=shell" if interactive else ""),
+            "-append", append,
             "-virtfs", f"local,path=/,mount_tag=hostroot,{_VIRTFS},readonly=on",
             "-virtfs", f"local,path={share},mount_tag=labshare,{_VIRTFS}",
         ]  # fmt: skip
@@ -233,6 +239,13 @@ class Lab:
             lab.close()
             raise
         return lab
+
+    def _heartbeat_age(self) -> float:
+        """Seconds since L1's runner last touched its heartbeat (0 before the first one)."""
+        try:
+            return time.time() - (self.share / ".lab" / "heartbeat").stat().st_mtime
+        except OSError:
+            return 0.0
 
     def _qemu_error(self) -> str:
         with contextlib.suppress(OSError):
@@ -291,6 +304,12 @@ class Lab:
                 raise LabBootError(
                     f"L1 died during job {name} (qemu status {self.proc.returncode}): "
                     f"{self._qemu_error()}{self._tail_note()}"
+                )
+            if (stalled := self._heartbeat_age()) > STALL_S:
+                self.close()
+                raise LabBootError(
+                    f"L1 stopped responding during job {name}: no heartbeat for {stalled:.0f} s "
+                    f"(a soft lockup in L1 looks like this; L1 was stopped){self._tail_note()}"
                 )
             if time.monotonic() > deadline:
                 raise LabBootError(

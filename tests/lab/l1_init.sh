@@ -32,7 +32,18 @@ if grep -qw labmode=shell /proc/cmdline; then
     echo "lab: L1 is up (kernel $version, /dev/kvm $([ -c /dev/kvm ] && echo present || echo MISSING))."
     echo "lab: the repo is at $(cat "$lab/repo") (read-only below, writable tmpfs overlay); exit the shell to stop L1."
     cd "$(cat "$lab/repo")" || cd /
-    PATH=$(cat "$lab/repo")/.venv/bin:$PATH TERM=${TERM:-linux} setsid -c bash -i </dev/ttyS0 >/dev/ttyS0 2>&1
+    term=linux
+    for arg in $(cat /proc/cmdline); do
+        case $arg in
+        labterm=*) term=${arg#labterm=} ;;
+        labcols=*) stty -F /dev/ttyS0 cols "${arg#labcols=}" ;;
+        labrows=*) stty -F /dev/ttyS0 rows "${arg#labrows=}" ;;
+        esac
+    done
+    export LAB_SHARE=$share LAB_TOOLS=$share/tools LAB_GUESTS=$share/guests PAGER=cat
+    export LAB_KERNEL=$(cat "$lab/vmlinuz") LAB_REPO=$(cat "$lab/repo")
+    echo "lab: run 'source \$LAB_TOOLS/lab.sh' for tiny_vmm and the L2 guest helpers (tests/lab/README.md)."
+    PATH=$LAB_REPO/.venv/bin:$LAB_TOOLS:$PATH TERM=$term setsid -c bash -i </dev/ttyS0 >/dev/ttyS0 2>&1
     echo o > /proc/sysrq-trigger
 else
     python3 "$lab/runner.py" "$share" &

@@ -6,7 +6,8 @@ script with bash in a session of its own, writes `stdout`, `stderr` and finally 
 into place: the host waits for it). A job past its timeout gets SIGTERM then SIGKILL for its
 whole process group, and its output is kept; leftovers in the group are killed when it ends.
 Processes that leave the group on purpose (`setsid`, qemu -daemonize) survive the job.
-`.lab/stop` in the share makes the runner exit, and L1 power off.
+`.lab/stop` in the share makes the runner exit, and L1 power off. `.lab/heartbeat` is
+rewritten every 5 s, so the host can tell a wedged L1 (e.g. a soft lockup) from a slow job.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -62,8 +64,17 @@ def run_job(job: Path, base_env: dict[str, str]) -> None:
     print(f"lab-runner: job {job.name} ended: {rc}", flush=True)
 
 
+def heartbeat(path: Path, every_s: float = 5.0) -> None:
+    """Touch `path` every few seconds: the host sees a wedged L1 by its stale mtime."""
+    while True:
+        with contextlib.suppress(OSError):
+            path.write_text(f"{time.time():.0f}\n")
+        time.sleep(every_s)
+
+
 def main(share: Path) -> None:
     lab = share / ".lab"
+    threading.Thread(target=heartbeat, args=(lab / "heartbeat",), daemon=True).start()
     repo = (lab / "repo").read_text().strip()
     base_env = {
         "PATH": f"{repo}/.venv/bin:{share}/tools:{SYSTEM_PATH}",

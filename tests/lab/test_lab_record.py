@@ -1,7 +1,7 @@
 """`vmexit-tui record` of the tiny VMM in the lab, checked against perf's own `perf script`.
 
 One recording serves the module: the tiny VMM (2 vCPUs, 100 `cpuid; out` loops/s each) recorded
-with `--interval 10` for 60 s; then, for every chunk, `perf script --ns` and `perf kvm stat
+with `--interval 5` for 60 s; then, for every chunk, `perf script --ns` and `perf kvm stat
 report`. The merged report (report.txt) must equal what pairing the chunks' exits and entries
 gives, reason by reason; the only exits perf does not count are those whose entry fell into the
 next chunk (or after the end): at most one per vCPU and chunk.
@@ -30,7 +30,7 @@ tiny_vmm -c {vcpus} -d 1800 -r 100 > "$LAB_OUT/vmm.txt" &
 vmm=$!
 until grep -q running "$LAB_OUT/vmm.txt"; do sleep 0.2; done
 rec=/tmp/vmm-recording
-vmexit-tui record --pid "$vmm" --duration 60 --interval 10 --out "$rec" {args} \\
+vmexit-tui record --pid "$vmm" --duration 60 --interval 5 --out "$rec" {args} \\
     > "$LAB_OUT/record.out" 2> "$LAB_OUT/record.err"
 kill -INT "$vmm"; wait "$vmm" || true
 mkdir -p "$LAB_OUT/rec"

@@ -1,0 +1,116 @@
+"""Inside L1: the real app in tmux on a real L2 guest. Run by a lab job:
+
+    python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR
+
+Opens `vmexit-tui`, selects the guest, presses space and `2` (the Live tab), waits until the
+live table shows real SVM exit reasons, then until it grows with later chunks, presses space
+(stop) and `q`. Every screen it waited for is saved in OUT_DIR as NN-step.txt, and
+OUT_DIR/result.json says what happened (also when a step timed out: then "failed" holds the
+step and the last screen is saved).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from tests.e2e.test_record_tmux import vm_rows
+from tests.tmux_term import TmuxTerm, still_running
+
+SVM_REASONS = ("msr", "hlt", "interrupt", "vintr", "npf", "io", "cpuid", "pause", "hypercall")
+_ROW = re.compile(r"^\W*(" + "|".join(SVM_REASONS) + r")\s+(\d+)\s", re.MULTILINE)
+_RATE = re.compile(r"([\d.,]+[kM]?)\s*exits/s")
+_CHUNKS = re.compile(r"(\d+) chunks?")
+STEP_TIMEOUT = 900.0  # TCG under load: python alone takes tens of seconds
+
+
+def svm_rows(screen: str) -> list[str]:
+    return [reason for reason, _ in _ROW.findall(screen)]
+
+
+def samples(screen: str) -> int:
+    """The sum of the live table's Samples column."""
+    return sum(int(n) for _, n in _ROW.findall(screen))
+
+
+def chunks(screen: str) -> int:
+    m = _CHUNKS.search(screen)
+    return int(m.group(1)) if m else 0
+
+
+def rate_text(screen: str) -> str | None:
+    m = _RATE.search(screen)
+    return m.group(1) if m else None
+
+
+def main(name: str, out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    result: dict = {"steps": []}
+    shots = 0
+
+    def shot(step: str, screen: str) -> None:
+        nonlocal shots
+        shots += 1
+        (out / f"{shots:02d}-{step}.txt").write_text(screen + "\n")
+        result["steps"].append({"step": step, "at": round(time.monotonic() - t0, 1)})
+
+    t0 = time.monotonic()
+    env = {"VMEXIT_TUI_HOME": str(out / "home")}
+    with TmuxTerm(["vmexit-tui"], width=110, height=32, env=env) as term:
+        step = "vm-list"
+        try:
+            screen = term.wait_for(lambda s: name in vm_rows(s), timeout=STEP_TIMEOUT)
+            shot(step, screen)
+            for _ in range(vm_rows(screen).index(name)):
+                term.send("Down")
+            step = "recording"
+            term.send("space")
+            shot(step, term.wait_for(f"recording {name}", timeout=STEP_TIMEOUT))
+            term.send("2")  # the Live tab
+            step = "table-filled"
+            screen = term.wait_for(
+                lambda s: len(svm_rows(s)) >= 2 and rate_text(s) is not None, timeout=STEP_TIMEOUT
+            )
+            shot(step, screen)
+            result["reasons"] = svm_rows(screen)
+            first = result["first"] = {
+                "rate": rate_text(screen),
+                "samples": samples(screen),
+                "chunks": chunks(screen),
+            }
+            step = "updated"  # later chunks: more samples in the table, a new rate
+            screen = term.wait_for(
+                lambda s: chunks(s) > first["chunks"] and samples(s) > first["samples"],
+                timeout=STEP_TIMEOUT,
+            )
+            shot(step, screen)
+            result["later"] = {
+                "rate": rate_text(screen),
+                "samples": samples(screen),
+                "chunks": chunks(screen),
+            }
+            perfs = [p.pid for p in term.descendants() if p.name() == "perf"]
+            result["perf_while_recording"] = perfs
+            step = "stopped"
+            term.send("space")
+            shot(step, term.wait_for(f"stopped {name}", timeout=STEP_TIMEOUT))
+            step = "quit"
+            term.send("q")
+            result["exit_status"] = term.wait_exit(timeout=STEP_TIMEOUT)
+        except AssertionError as e:
+            result["failed"] = step
+            result["error"] = str(e).splitlines()[0]
+            shot(f"{step}-timeout", term.screen())
+        left = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "perf"]
+        result["perf_left"] = [p.pid for p in still_running(left, timeout=30)]
+    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0 if "failed" not in result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], Path(sys.argv[2])))
