@@ -30,13 +30,20 @@ vmexit-tui serve --source kernel --listen 127.0.0.1:9977 --interval 1 --rescan 1
     > "$LAB_OUT/serve.txt" 2>&1 &
 serve=$!
 for i in $(seq 50); do grep -q listening "$LAB_OUT/serve.txt" && break; sleep 0.2; done
-tiny_vmm -c 2 -d 8 -r 2000 > "$LAB_OUT/vmm.txt" &
+tiny_vmm -c 2 -d 20 -r 2000 > "$LAB_OUT/vmm.txt" &
 vmm=$!
-sleep 6
-{FETCH} > "$LAB_OUT/during.txt"
+# poll, not sleep: a cold Python start in L1 (9p, TCG) can take longer than a fixed wait
+for i in $(seq 60); do
+    {FETCH} > "$LAB_OUT/during.txt"
+    [ "$(grep -c '^kvm_vmexits_total{{.*vm="tiny_vmm"' "$LAB_OUT/during.txt")" -ge 4 ] && break
+    sleep 0.5
+done
 wait $vmm
-sleep 4
-{FETCH} > "$LAB_OUT/after.txt"
+for i in $(seq 60); do
+    {FETCH} > "$LAB_OUT/after.txt"
+    grep -q 'vm="tiny_vmm"' "$LAB_OUT/after.txt" || break
+    sleep 0.5
+done
 kill -TERM $serve
 wait $serve
 echo "serve rc=$?" >> "$LAB_OUT/serve.txt"
@@ -55,7 +62,7 @@ def samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
 
 
 def test_exporter_on_the_kernel_source_of_a_real_guest(lab: Lab) -> None:
-    job = lab.run(SCRIPT, timeout=120)
+    job = lab.run(SCRIPT, timeout=300)
     serve = (job.files / "serve.txt").read_text()
     assert job.rc == 0, job.stderr + serve
     assert "source kernel" in serve and "serve rc=0" in serve
