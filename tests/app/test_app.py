@@ -14,6 +14,7 @@ from textual import events
 from textual.widgets import DataTable, Static
 
 from tests.app.helpers import Gate, feed, make_app, wait_for, wide_interval
+from vmexit_tui.analysis.compare_session import BuiltinRun
 from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.app.app import VmExitApp
 from vmexit_tui.app.app_sources import AppSources, demo_sources
@@ -508,6 +509,39 @@ async def test_every_finding_is_reachable_at_80x24(tmp_path, gate):
         assert app.focused is box
         await pilot.press("end")
         assert box.scroll_y == box.max_scroll_y
+
+
+@pytest.mark.parametrize("runs", [2, 4])
+async def test_the_compare_table_fits_80_columns_with_no_horizontal_scrollbar(
+    tmp_path, gate, runs
+):
+    """Issue 14.7: at 80x24 the table was 90 columns wide (the Δ column cut off, a stray
+    scrollbar glyph above the findings). It narrows in FIT_STEPS order instead."""
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.compare_pane.comparison is not None)
+        for name in ("gp-gp-raw", "gp-gp-bind")[: runs - 2]:
+            app.add_run(BuiltinRun(name))
+        await wait_for(pilot, lambda: len(app.compare_pane.comparison.runs) == runs)
+        await pilot.pause()
+        table = app.query_one("#compare-table", DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert not table.show_horizontal_scrollbar
+        header = plain(app.query_one("#compare-header", Static))
+        labels = [run.label for run in app.compare_pane.comparison.runs]
+        assert all(f"{letter} {label}" in header for letter, label in zip("ABCD", labels, strict=False))
+        titles = [c.label.plain for c in table.columns.values()]
+        assert titles[:2] == ["Reason", "A n"] and "%" in titles
+        if runs == 2:  # two runs keep every column, the change columns included
+            assert titles[-2:] == ["Δ%pt", "Δmean"] and titles.count("µs") == 2
+        else:  # four runs: the per-run means go (FIT_STEPS), the counts and shares stay
+            assert "µs" not in titles and titles.count("%") == 4
+    async with make_app(tmp_path, Gate()).run_test(size=(120, 36)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: pilot.app.compare_pane.comparison is not None)
+        table = pilot.app.query_one("#compare-table", DataTable)
+        assert [c.label.plain for c in table.columns.values()][1] == "GP-RT-RAW n"  # room
 
 
 async def test_a_big_terminal_puts_the_detail_and_the_findings_beside_the_tables(tmp_path, gate):

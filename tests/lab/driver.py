@@ -161,6 +161,9 @@ class Lab:
         self._owned = owned
         self._next_job = 0
         self._closed = False
+        self._failure = ""  # why the lab was stopped before its time, for the tests after
+        self._last_beat = b""
+        self._last_beat_at = time.monotonic()
         atexit.register(self.close)
 
     @classmethod
@@ -241,11 +244,19 @@ class Lab:
         return lab
 
     def _heartbeat_age(self) -> float:
-        """Seconds since L1's runner last touched its heartbeat (0 before the first one)."""
+        """Seconds since L1's runner last changed its heartbeat (0 before the first one).
+
+        Judged by the host's own monotonic clock when the file's content changes, never by the
+        file's mtime: that may come from L1's clock, which under TCG can be far off the host's.
+        """
         try:
-            return time.time() - (self.share / ".lab" / "heartbeat").stat().st_mtime
+            beat = (self.share / ".lab" / "heartbeat").read_bytes()
         except OSError:
             return 0.0
+        now = time.monotonic()
+        if beat != self._last_beat:
+            self._last_beat, self._last_beat_at = beat, now
+        return now - self._last_beat_at
 
     def _qemu_error(self) -> str:
         with contextlib.suppress(OSError):
@@ -284,8 +295,13 @@ class Lab:
 
     def run(self, script: str, timeout: float = 300, env: dict[str, str] | None = None) -> LabJob:
         """Run a bash script as root inside L1 and return what it left (see the module doc)."""
+        if self._failure:
+            raise LabBootError(f"L1 was stopped by an earlier failure: {self._failure}")
         if self._closed or self.proc.poll() is not None:
-            raise LabBootError(f"L1 is not running{self._tail_note()}")
+            raise LabBootError(
+                f"L1 is not running (qemu status {self.proc.poll()}): "
+                f"{self._qemu_error()}{self._tail_note()}"
+            )
         self._next_job += 1
         name = f"{self._next_job:04d}"
         jobs = self.share / "jobs"
@@ -301,16 +317,18 @@ class Lab:
         rc_file = job / "rc"
         while not rc_file.exists():
             if self.proc.poll() is not None:
-                raise LabBootError(
+                self._failure = (
                     f"L1 died during job {name} (qemu status {self.proc.returncode}): "
                     f"{self._qemu_error()}{self._tail_note()}"
                 )
+                raise LabBootError(self._failure)
             if (stalled := self._heartbeat_age()) > STALL_S:
-                self.close()
-                raise LabBootError(
+                self._failure = (
                     f"L1 stopped responding during job {name}: no heartbeat for {stalled:.0f} s "
                     f"(a soft lockup in L1 looks like this; L1 was stopped){self._tail_note()}"
                 )
+                self.close()
+                raise LabBootError(self._failure)
             if time.monotonic() > deadline:
                 raise LabBootError(
                     f"L1 did not finish job {name} within {timeout:g} s + 120 s slack\n"

@@ -24,6 +24,16 @@ _METRIC_COLUMN = {"share": "share", "samples": "samples", "rate": "samples", "me
 _UP, _DOWN = "▲", "▼"
 _RUN_COLUMNS = ("samples", "share", "mean")
 CELL_MEMO_SIZE = 2_000
+SCROLLBAR_ALLOWANCE = 2  # a vertical scrollbar may take these columns
+# How the table narrows when the pane cannot show it whole, in this order: the run labels
+# become letters (named in the header), then the mean change goes, then the per-run means
+# (their findings stay marked in the findings list). Wide enough: the first that fits.
+FIT_STEPS: tuple[tuple[bool, frozenset[str]], ...] = (
+    (False, frozenset()),
+    (True, frozenset()),
+    (True, frozenset({"d:mean"})),
+    (True, frozenset({"d:mean", "mean"})),
+)
 
 
 def _delta(value: float | None, shown: str) -> NumberText:
@@ -53,6 +63,43 @@ def findings_text(comparison: Comparison | None) -> Text:
             text.append(f"· {d.text}\n", style="dim")
     text.rstrip()
     return text
+
+
+def _letter(i: int) -> str:
+    return "ABCDEFGH"[i] if i < 8 else str(i)
+
+
+def _narrowed(
+    columns: tuple[tuple[str, Text], ...],
+    rows: dict[str, list[Text]],
+    letters: bool,
+    dropped: frozenset[str],
+) -> tuple[tuple[tuple[str, Text], ...], dict[str, list[Text]]]:
+    """The columns and rows of one FIT_STEPS entry: run labels as letters, some columns gone.
+
+    A column key is "reason", "RUN:metric" or "d:metric"; `dropped` names metrics ("mean")
+    or whole keys ("d:mean")."""
+    keep = [
+        j
+        for j, (key, _) in enumerate(columns)
+        if key not in dropped and not (key[0].isdigit() and key.partition(":")[2] in dropped)
+    ]
+    out: list[tuple[str, Text]] = []
+    for j in keep:
+        key, label = columns[j]
+        run, _, metric = key.partition(":")
+        if letters and run.isdigit() and metric == "samples":
+            label = Text(f"{_letter(int(run))} n", justify="right")
+        out.append((key, label))
+    return tuple(out), {r: [cells[j] for j in keep] for r, cells in rows.items()}
+
+
+def _table_width(columns: tuple[tuple[str, Text], ...], rows: dict[str, list[Text]]) -> int:
+    """What a DataTable (one cell of padding each side) needs to show these whole."""
+    widths = [label.cell_len for _, label in columns]
+    for cells in rows.values():
+        widths = [max(w, cell.cell_len) for w, cell in zip(widths, cells, strict=True)]
+    return sum(w + 2 for w in widths)
 
 
 def _same_text(old: object, new: object) -> bool:
@@ -89,7 +136,9 @@ class ComparePane(Vertical):
         self._live: ComparedRun | None = None
         self._columns: tuple[tuple[str, Text], ...] = ()
         self._title: Text | None = None
+        self._note = ""
         self._cell_memo: LRUCache = LRUCache(CELL_MEMO_SIZE)
+        self.fit_step = 0  # the FIT_STEPS entry the table is drawn with
         self._throttle = Throttle(self, refresh_s, self._redraw_if_dirty)
 
     @property
@@ -110,6 +159,8 @@ class ComparePane(Vertical):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")
+        if self.comparison is not None:
+            self.show(self.comparison, note=self._note)
 
     # ---- told by the App ---------------------------------------------------------------
     def changed(self) -> None:
@@ -155,6 +206,7 @@ class ComparePane(Vertical):
         """Show a comparison (at most four runs); cells are updated in place while the runs
         and reasons stay the same, so a growing live run re-renders only what changed."""
         self.comparison = comparison
+        self._note = note
         self._show(comparison, note, self.query_one("#compare-table", DataTable))
 
     def _show(self, comparison: Comparison | None, note: str, table: DataTable) -> None:
@@ -174,10 +226,16 @@ class ComparePane(Vertical):
             return
         runs = comparison.runs
         base = comparison.baseline
+        full_columns = self._column_titles(comparison)
+        full_rows = self._rows(comparison)
+        self.fit_step = self._fit_step(full_columns, full_rows)
+        letters, dropped = FIT_STEPS[self.fit_step]
         title = Text()
         for i, run in enumerate(runs):
             if i:
                 title.append("  vs  ", style="dim")
+            if letters:
+                title.append(f"{_letter(i)} ", style="bold cyan")
             title.append(run.label, style="bold reverse" if i == base else "bold")
             info = getattr(run, "info", None)
             if info is not None and getattr(info, "simulated", False):
@@ -190,8 +248,7 @@ class ComparePane(Vertical):
             self._title = title
             header.update(title)
 
-        columns = self._column_titles(comparison)
-        rows = self._rows(comparison)
+        columns, rows = _narrowed(full_columns, full_rows, letters, dropped)
         if columns != self._columns or set(rows) != {k.value for k in table.rows}:
             table.clear(columns=True)
             for key, label in columns:
@@ -205,6 +262,18 @@ class ComparePane(Vertical):
             table.move_cursor(row=table.get_row_index(cursor_reason), animate=False)
         table.styles.max_height = table.row_count + 2 if not self.has_class("-wide") else None
         self.query_one("#compare-findings", Static).update(findings_text(comparison))
+
+    def _fit_step(
+        self, columns: tuple[tuple[str, Text], ...], rows: dict[str, list[Text]]
+    ) -> int:
+        """The first FIT_STEPS entry whose table the pane shows whole (the last if none)."""
+        if self.has_class("-wide") or not self.size.width:
+            return 0
+        room = self.size.width - SCROLLBAR_ALLOWANCE
+        for step, (letters, dropped) in enumerate(FIT_STEPS):
+            if _table_width(*_narrowed(columns, rows, letters, dropped)) <= room:
+                return step
+        return len(FIT_STEPS) - 1
 
     @staticmethod
     def _column_titles(comparison: Comparison) -> tuple[tuple[str, Text], ...]:
