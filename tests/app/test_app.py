@@ -512,9 +512,7 @@ async def test_every_finding_is_reachable_at_80x24(tmp_path, gate):
 
 
 @pytest.mark.parametrize("runs", [2, 4])
-async def test_the_compare_table_fits_80_columns_with_no_horizontal_scrollbar(
-    tmp_path, gate, runs
-):
+async def test_the_compare_table_fits_80_columns_with_no_horizontal_scrollbar(tmp_path, gate, runs):
     """Issue 14.7: at 80x24 the table was 90 columns wide (the Δ column cut off, a stray
     scrollbar glyph above the findings). It narrows in FIT_STEPS order instead."""
     app = make_app(tmp_path, gate)
@@ -530,7 +528,9 @@ async def test_the_compare_table_fits_80_columns_with_no_horizontal_scrollbar(
         assert not table.show_horizontal_scrollbar
         header = plain(app.query_one("#compare-header", Static))
         labels = [run.label for run in app.compare_pane.comparison.runs]
-        assert all(f"{letter} {label}" in header for letter, label in zip("ABCD", labels, strict=False))
+        assert all(
+            f"{letter} {label}" in header for letter, label in zip("ABCD", labels, strict=False)
+        )
         titles = [c.label.plain for c in table.columns.values()]
         assert titles[:2] == ["Reason", "A n"] and "%" in titles
         if runs == 2:  # two runs keep every column, the change columns included
