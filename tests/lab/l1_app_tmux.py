@@ -1,18 +1,20 @@
 """Inside L1: the real app in tmux on a real L2 guest. Run by a lab job:
 
-    python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR
+    python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR [--hang-up]
 
 Opens `vmexit-tui`, selects the guest, presses space and `2` (the Live tab), waits until the
 live table shows real SVM exit reasons, then until it grows with later chunks, presses space
-(stop) and `q`. Every screen it waited for is saved in OUT_DIR as NN-step.txt, and
-OUT_DIR/result.json says what happened (also when a step timed out: then "failed" holds the
-step and the last screen is saved).
+(stop) and `q`. With --hang-up it kills the tmux server instead (the app gets SIGHUP, as from
+a dropped SSH session) and reads what the recording left. Every screen it waited for is saved
+in OUT_DIR as NN-step.txt, and OUT_DIR/result.json says what happened (also when a step timed
+out: then "failed" holds the step and the last screen is saved).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ import psutil
 
 from tests.e2e.test_record_tmux import vm_rows
 from tests.tmux_term import TmuxTerm, still_running
+from vmexit_tui.recording.perf_argv import report_argv
 
 SVM_REASONS = ("msr", "hlt", "interrupt", "vintr", "npf", "io", "cpuid", "pause", "hypercall")
 _ROW = re.compile(r"^\W*(" + "|".join(SVM_REASONS) + r")\s+(\d+)\s", re.MULTILINE)
@@ -48,7 +51,32 @@ def rate_text(screen: str) -> str | None:
     return m.group(1) if m else None
 
 
-def main(name: str, out: Path) -> int:
+def hang_up(term: TmuxTerm, out: Path, result: dict) -> None:
+    """SIGHUP the app mid-recording; then what is still running and what the folder holds."""
+    app = psutil.Process(term.pane_pid)
+    perfs = [p for p in term.descendants() if p.name() == "perf"]
+    result["perf_while_recording"] = [p.pid for p in perfs]
+    term.hang_up()
+    result["alive_after_hang_up"] = [p.pid for p in still_running([app, *perfs], timeout=120)]
+    folders = sorted((out / "home" / "recordings").glob("*-*"))
+    result["folders"] = [f.name for f in folders if f.is_dir()]
+    for folder in folders:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        readable = []
+        for chunk in manifest["chunks"]:
+            done = subprocess.run(
+                report_argv(folder / chunk["file"]), capture_output=True, text=True, timeout=600
+            )
+            readable.append(done.returncode == 0 and "Total Samples" in done.stderr)
+        result["manifest"] = {
+            "end_reason": manifest["end_reason"],
+            "stopped": manifest["stopped"],
+            "chunks": len(manifest["chunks"]),
+            "chunks_readable_by_perf": readable,
+        }
+
+
+def main(name: str, out: Path, *, hang: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"steps": []}
     shots = 0
@@ -94,6 +122,10 @@ def main(name: str, out: Path) -> int:
                 "samples": samples(screen),
                 "chunks": chunks(screen),
             }
+            if hang:
+                step = "hang-up"
+                hang_up(term, out, result)
+                raise _Done
             perfs = [p.pid for p in term.descendants() if p.name() == "perf"]
             result["perf_while_recording"] = perfs
             step = "stopped"
@@ -102,6 +134,8 @@ def main(name: str, out: Path) -> int:
             step = "quit"
             term.send("q")
             result["exit_status"] = term.wait_exit(timeout=STEP_TIMEOUT)
+        except _Done:
+            pass
         except AssertionError as e:
             result["failed"] = step
             result["error"] = str(e).splitlines()[0]
@@ -112,5 +146,9 @@ def main(name: str, out: Path) -> int:
     return 0 if "failed" not in result else 1
 
 
+class _Done(Exception):
+    """The hang-up flow ends here."""
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], Path(sys.argv[2])))
+    sys.exit(main(sys.argv[1], Path(sys.argv[2]), hang="--hang-up" in sys.argv[3:]))

@@ -214,3 +214,23 @@ def test_the_app_in_tmux_records_the_real_guest(lab: Lab, guests) -> None:
     assert result["perf_while_recording"], "the app recorded without perf?"
     assert result["exit_status"] == 0
     assert result["perf_left"] == []
+
+
+def test_the_app_hung_up_mid_recording_leaves_no_perf_and_a_readable_recording(
+    lab: Lab, guests
+) -> None:
+    job = lab.run('python -m tests.lab.l1_app_tmux gp "$LAB_OUT/app" --hang-up', timeout=3600)
+    keep = artifacts_dir("test_lab_guests-app-hang-up")
+    app = job.files / "app"
+    for f in [*sorted(app.glob("*.txt")), app / "result.json"]:
+        if f.exists():
+            shutil.copy(f, keep / f.name)
+    result = json.loads((app / "result.json").read_text())
+    assert "failed" not in result, f"{result}\n{job.stderr}"
+    assert result["perf_while_recording"], "the app recorded without perf?"
+    assert result["alive_after_hang_up"] == [], "the app or its perf outlived SIGHUP"
+    assert result["perf_left"] == []
+    assert len(result["folders"]) == 1
+    manifest = result["manifest"]
+    assert manifest["end_reason"] == "stopped" and manifest["stopped"] is not None
+    assert manifest["chunks"] >= 2 and all(manifest["chunks_readable_by_perf"]), manifest
