@@ -14,7 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope, with_shares
-from vmexit_tui.formats.perf_parser import ReportStreamParser, parse_reports
+from vmexit_tui.formats.perf_parser import parse_reports
+from vmexit_tui.formats.perf_stream_parser import ReportStreamParser
 from vmexit_tui.formats.perf_writer import format_report
 
 REASONS = 70

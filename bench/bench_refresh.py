@@ -32,7 +32,8 @@ from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import Interval, RunAccumulator
 from vmexit_tui.recording.perf_argv import report_argv
 from vmexit_tui.recording.perf_chunks import ChunkTracker
-from vmexit_tui.recording.perf_record import parse_chunk_report, run_collect
+from vmexit_tui.recording.perf_record import parse_chunk_report
+from vmexit_tui.recording.perf_supervision import run_collect
 
 START = datetime(2026, 1, 1, 12, 0, 0).timestamp()
 

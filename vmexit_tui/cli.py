@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the UI on simulated VMs drawn from the built-in reference runs",
     )
     parser.add_argument(
+        "--source",
+        choices=("auto", "kernel", "count", "perf"),
+        default="auto",
+        help="how the UI records: in-kernel hist triggers, perf counting, perf record; "
+        "auto (default): the best this kernel offers",
+    )
+    parser.add_argument(
         "--fleet",
         nargs="+",
         metavar="URL",

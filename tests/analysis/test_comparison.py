@@ -69,7 +69,6 @@ def test_pairs_set_references_and_findings_per_pair():
     runs = seed_compared()
     c = compare(runs, pairs=pair_layout(runs))
     assert references(4, c.pairs) == (None, 0, None, 2)
-    assert c.reference_of(3) == 2
     assert {f.pair for f in c.findings} == {(0, 1), (2, 3)}
     row = c.rows[0]
     assert row.share_delta[0] is None and row.share_delta[2] is None

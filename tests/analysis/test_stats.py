@@ -26,16 +26,8 @@ def test_regularized_beta_matches_scipy(a, b, x):
     assert close(upper, special.betaincc(a, b, x))
 
 
-@pytest.mark.parametrize(("a", "x"), [(0.5, 0.1), (1, 1), (3, 10), (50, 40), (50, 80), (0.5, 700)])
-def test_regularized_gamma_matches_scipy(a, x):
-    lower, upper = stats.regularized_gamma_pair(a, x)
-    assert close(lower, special.gammainc(a, x))
-    assert close(upper, special.gammaincc(a, x))
-
-
 @pytest.mark.parametrize("x", [-40.0, -5.0, -1.0, 0.0, 0.3, 2.5, 8.0, 37.0])
 def test_normal_matches_scipy(x):
-    assert close(stats.normal_cdf(x), sp.norm.cdf(x))
     assert close(stats.normal_sf(x), sp.norm.sf(x))
 
 
@@ -46,23 +38,12 @@ def test_normal_matches_scipy(x):
 )  # fmt: skip
 def test_student_t_matches_scipy(t, df):
     assert close(stats.student_t_sf(t, df), sp.t.sf(t, df), 1e-8)
-    assert close(stats.student_t_cdf(t, df), sp.t.cdf(t, df), 1e-8)
 
 
 def test_student_t_hand_worked():
     # df = 1 is the Cauchy distribution: P(T > 1) = 1/4; df = 2: P(T > t) = (1 - t/sqrt(t^2+2))/2
     assert close(stats.student_t_sf(1.0, 1), 0.25, 1e-12)
     assert close(stats.student_t_sf(2.0, 2), (1 - 2 / math.sqrt(6)) / 2, 1e-12)
-
-
-@pytest.mark.parametrize(("x", "df"), [(0.5, 1), (3.84, 1), (9.21, 2), (100.0, 10), (500.0, 3)])
-def test_chi2_sf_matches_scipy(x, df):
-    assert close(stats.chi2_sf(x, df), sp.chi2.sf(x, df), 1e-9)
-
-
-def test_chi2_sf_hand_worked():
-    # With 2 degrees of freedom the survival function is exp(-x/2).
-    assert close(stats.chi2_sf(7.0, 2), math.exp(-3.5), 1e-12)
 
 
 @pytest.mark.parametrize(
@@ -73,29 +54,16 @@ def test_binomial_tails_match_scipy(k, n, p):
     assert close(stats.binomial_sf_incl(k, n, p), sp.binom.sf(k - 1, n, p), 1e-9)
 
 
-def test_two_proportion_z_hand_worked_and_equals_chi_square_2x2():
+def test_two_proportion_z_hand_worked():
     # 30/100 against 50/100: pooled 0.4, se = sqrt(0.4*0.6*0.02) = 0.069282, z = 0.2/se
     result = stats.two_proportion_z(30, 100, 50, 100)
     assert close(result.statistic, 0.2 / math.sqrt(0.4 * 0.6 * 0.02), 1e-12)
     assert close(result.p_value, 2 * sp.norm.sf(result.statistic), 1e-9)
-    table = stats.chi_square([[30, 70], [50, 50]])
-    assert close(table.statistic, result.statistic**2, 1e-12)
-    assert close(table.p_value, result.p_value, 1e-9)
-    assert table.df == 1
 
 
 def test_two_proportion_z_direction_and_no_variance():
     assert stats.two_proportion_z(50, 100, 30, 100).statistic < 0
     assert stats.two_proportion_z(0, 10, 0, 20).p_value == 1.0
-
-
-def test_chi_square_matches_scipy_and_drops_empty_rows():
-    table = [[21811, 21795], [19763, 24630], [9660, 11241], [1047, 608], [0, 0], [15, 7]]
-    mine = stats.chi_square(table)
-    ref = sp.chi2_contingency([r for r in table if sum(r)], correction=False)
-    assert close(mine.statistic, ref.statistic, 1e-10)
-    assert close(mine.p_value, ref.pvalue, 1e-8) or (mine.p_value < 1e-300 and ref.pvalue < 1e-300)
-    assert mine.df == 4
 
 
 def test_welch_matches_scipy_from_summary_stats():

@@ -19,7 +19,7 @@ async def test_an_emulated_guest_is_marked_and_refused(tmp_path):
         app = VmExitApp(sources)
         async with app.run_test(size=(100, 30)) as pilot:
             vm_list = app.query_one(VmList)
-            await wait_for(pilot, lambda: {str(tcg.pid), str(kvm.pid)} <= set(vm_list.vms))
+            await wait_for(pilot, lambda: {str(tcg.pid), str(kvm.pid)} <= set(vm_list.vms), 60)
             assert not vm_list.vms[str(tcg.pid)].kvm and vm_list.vms[str(kvm.pid)].kvm
             assert str(vm_list.get_cell(str(tcg.pid), "vmm")) == "qemu (not KVM)"
             assert vm_list.get_cell(str(kvm.pid), "vmm") == "qemu"

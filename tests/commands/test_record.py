@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import signal
@@ -27,6 +28,8 @@ guest = guest_fixture(smp=2, accel="kvm")
 
 
 def record(*args: str) -> subprocess.Popen:
+    if "--source" not in args and "--live" not in args:
+        args = (*args, "--source", "perf")  # these tests are about perf record's chunks
     return subprocess.Popen(
         [sys.executable, "-m", "vmexit_tui", "record", *args],
         cwd=ROOT,
@@ -129,6 +132,40 @@ def test_live_mode(guest, no_new_perf):
     assert proc.returncode == 0, stderr
     assert len([ln for ln in stdout.splitlines() if ln.startswith("#")]) >= 2
     assert "Total Samples:" in stdout
+
+
+def test_auto_on_this_host_counts_writes_report_json_and_no_perf_data(guest, tmp_path, no_new_perf):
+    """This kernel has no hist triggers: auto falls back to counting, and says so."""
+    out = tmp_path / "auto"
+    with running(
+        "--pid", str(guest.pid), "--duration", "2.5", "--out", str(out), "--source", "auto"
+    ) as proc:
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert (
+        "source: perf counting (no timings) (this kernel has no hist triggers: counting only, "
+        "no timings)" in err
+    )
+    assert not list(out.glob("perf.data*"))
+    data = json.loads((out / "report.json").read_text())
+    assert data["mode"] == "count" and data["vcpus"] == {}
+    assert (
+        {"histogram", "p50_us", "p99_us", "p999_us"} <= set(data["rows"][0])
+        if data["rows"]
+        else data["rows"] == []
+    )
+    assert (out / "report.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_kernel_source_on_this_host_is_refused_with_the_reason(guest, tmp_path):
+    with running(
+        "--pid", str(guest.pid), "--out", str(tmp_path / "k"), "--source", "kernel"
+    ) as proc:
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.strip() == (
+        "vmexit-tui record: --source kernel: this kernel has no hist triggers; try --source auto"
+    )
 
 
 def test_an_emulated_guest_is_refused_in_one_line_and_nothing_runs(tmp_path, no_new_perf):

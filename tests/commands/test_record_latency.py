@@ -23,6 +23,8 @@ CT = "cyclictest -m -p95 -i 1000 -t 2"
 
 
 def _record(*args: str, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    if "--source" not in args:
+        args = (*args, "--source", "perf")  # the manifest the latency lands in is perf's
     argv = [sys.executable, "-m", "vmexit_tui", "record", *args]
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90, stdin=stdin)
 

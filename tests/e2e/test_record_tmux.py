@@ -74,7 +74,12 @@ def test_record_key_starts_and_stops_perf_on_the_selected_guest(vmexit_tui, home
     name = f"e2e-{uuid.uuid4().hex[:6]}"
     with (
         qemu_guest(name) as guest,
-        TmuxTerm([vmexit_tui], width=110, height=30, env={"VMEXIT_TUI_HOME": str(home)}) as t,
+        TmuxTerm(
+            [vmexit_tui, "--source", "perf"],
+            width=110,
+            height=30,
+            env={"VMEXIT_TUI_HOME": str(home)},
+        ) as t,
     ):
         start_recording(t, name)
         perfs = perf_children(t)
@@ -103,7 +108,12 @@ def test_ssh_hang_up_while_recording_leaves_no_perf_and_readable_data(vmexit_tui
     name = f"e2e-{uuid.uuid4().hex[:6]}"
     with (
         qemu_guest(name) as guest,
-        TmuxTerm([vmexit_tui], width=110, height=30, env={"VMEXIT_TUI_HOME": str(home)}) as t,
+        TmuxTerm(
+            [vmexit_tui, "--source", "perf"],
+            width=110,
+            height=30,
+            env={"VMEXIT_TUI_HOME": str(home)},
+        ) as t,
     ):
         start_recording(t, name)
         t.wait_for(lambda s: chunk_count(s) >= 1, timeout=30)

@@ -56,7 +56,7 @@ def test_count_source_follows_a_real_guest_and_leaves_no_perf(no_new_perf):
         "vmexit_tui.recording.perf_count", reason="the count source is not in this build yet"
     )
     try:
-        source = plan("count", interval_s=0.5)
+        source = plan("count", interval_s=1)  # perf stat counts whole seconds
     except SourceUnavailable as exc:
         pytest.skip(f"perf counting cannot run here: {exc}")
     name = f"exp-count-{time.time_ns()}"

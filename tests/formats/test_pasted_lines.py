@@ -8,14 +8,16 @@ import pytest
 
 from vmexit_tui.formats.pasted_lines import kind_of, looks_binary
 from vmexit_tui.formats.perf_parser import (
-    BinaryInput,
-    ReportParseError,
-    WrappedRowError,
-    decode_input,
     independent_reports,
     parse_report,
     parse_reports,
     parse_text,
+)
+from vmexit_tui.formats.perf_report_lines import (
+    BinaryInput,
+    ReportParseError,
+    WrappedRowError,
+    decode_input,
 )
 
 PASTED = Path(__file__).parents[1] / "fixtures" / "pasted"
@@ -159,7 +161,7 @@ def test_binary_input_is_recognised_and_text_is_not():
 
 
 def test_a_long_stream_keeps_no_more_than_max_warnings():
-    from vmexit_tui.formats.perf_parser import ReportStreamParser
+    from vmexit_tui.formats.perf_stream_parser import ReportStreamParser
 
     parser = ReportStreamParser("live")
     parser.feed("a perf message\n" * (ReportStreamParser.MAX_WARNINGS + 5))

@@ -7,13 +7,8 @@ from pathlib import Path
 import pytest
 
 from vmexit_tui.analysis.model import EventKind
-from vmexit_tui.formats.perf_parser import (
-    ReportParseError,
-    ReportStreamParser,
-    cut_bound,
-    parse_report,
-    parse_reports,
-)
+from vmexit_tui.formats.perf_parser import parse_report, parse_reports
+from vmexit_tui.formats.perf_report_lines import ReportParseError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 
@@ -114,35 +109,6 @@ def test_a_row_cut_inside_an_earlier_column_keeps_only_whole_fields():
     row = parse_report(raw).row("HLT")
     assert (row.samples, row.time_pct, row.min_us) == (9660, 99.86, 0.63)
     assert row.max_us is None and row.mean_us is None and row.spread_bound is None
-
-
-@pytest.mark.parametrize(
-    ("prefix", "bound"), [("0", 1.0), ("21", 22.0), ("0.4", 0.5), ("60.7", 60.8), ("3.", 4.0)]
-)
-def test_cut_bound(prefix, bound):
-    assert cut_bound(prefix) == bound
-
-
-def test_crlf_and_streaming_in_tiny_pieces_give_the_same_reports():
-    raw = text("live_vmx_3_intervals.txt")
-    whole = parse_reports(raw)
-    assert parse_reports(raw.replace("\n", "\r\n")) == whole  # CRLF changes nothing
-    parser = ReportStreamParser()
-    got = []
-    for i in range(0, len(raw), 7):
-        got += parser.feed(raw[i : i + 7])
-    got += parser.close()
-    assert got == whole
-
-
-def test_take_complete_hands_over_a_block_without_waiting_for_the_next():
-    raw = text("live_vmx_3_intervals.txt")
-    first_end = raw.index("Total Samples:")
-    first_end = raw.index("\n", first_end) + 1
-    parser = ReportStreamParser()
-    assert parser.feed(raw[:first_end]) == []  # a Lost events line might still follow
-    done = parser.take_complete()
-    assert len(done) == 1 and done[0].timestamp == "14:02:07.000412"
 
 
 def test_perf_3x_layout_without_min_and_max_is_read():

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
-from vmexit_tui.formats.perf_parser import ReportParseError, parse_report, parse_text
+from vmexit_tui.formats.perf_parser import parse_report, parse_text
+from vmexit_tui.formats.perf_report_lines import ReportParseError
 from vmexit_tui.formats.perf_table_view import UnprintableRow, format_table_view
 
 PASTED = Path(__file__).parents[1] / "fixtures" / "pasted"

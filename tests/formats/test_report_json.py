@@ -8,6 +8,7 @@ import pytest
 
 from vmexit_tui.analysis.histogram import Log2Histogram
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
+from vmexit_tui.analysis.running import RunInfo
 from vmexit_tui.formats import report_output, snapshots
 from vmexit_tui.formats.report_json import ReportJsonError, report_from_json, report_to_json
 from vmexit_tui.reference import seed_runs
@@ -33,10 +34,12 @@ def test_a_histogram_is_written_only_when_measured_and_read_back():
     assert report_from_json(data) == report
 
 
-def test_the_cli_and_the_snapshots_use_this_codec():
+def test_the_cli_and_the_snapshots_use_this_codec(tmp_path):
     report = seed_runs.load("gp-rt-raw")
     assert report_output.report_to_json(report) == report_to_json(report)
-    assert snapshots._report_json(report) == report_to_json(report)
+    path = snapshots.save_run(tmp_path / "r.json", RunInfo(label="r"), {EventKind.VMEXIT: report})
+    saved = json.loads(path.read_text("utf-8"))
+    assert saved["run"]["totals"]["vmexit"] == json.loads(json.dumps(report_to_json(report)))
 
 
 def test_the_shape_schema_2_snapshots_stored_still_reads():

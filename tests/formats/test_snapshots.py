@@ -202,13 +202,14 @@ def test_listing_shows_runs_comparisons_and_broken_files(tmp_path):
 def test_rows_with_a_histogram_round_trip(tmp_path):
     from vmexit_tui.analysis.histogram import Log2Histogram
     from vmexit_tui.analysis.model import EventKind, ExitStat, Report
-    from vmexit_tui.formats.snapshots import _report, _report_json
+    from vmexit_tui.formats.report_json import report_to_json
+    from vmexit_tui.formats.snapshot_fields import report as read_report
 
     h = Log2Histogram.from_counts({1: 3, 64: 2})
     report = Report(
         EventKind.VMEXIT, (ExitStat("hlt", 5, mean_us=20.0, histogram=h), ExitStat("msr", 1))
     )
-    data = _report_json(report)
+    data = report_to_json(report)
     assert data["rows"][0]["histogram"] == {"1": 3, "64": 2}
-    back = _report(data, "report")
+    back = read_report(data, "report")
     assert back.rows == report.rows

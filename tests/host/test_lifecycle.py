@@ -77,11 +77,10 @@ def _child_script(body: str) -> list[str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_children_die_with_the_parent(sig):
-    """A parent killed by SIGKILL (PDEATHSIG) or SIGTERM/SIGHUP (handlers) leaves no child."""
+    """A parent killed by SIGKILL, SIGTERM or SIGHUP leaves no child (PDEATHSIG)."""
     script = """
         import asyncio, sys
         from vmexit_tui.host import lifecycle
-        lifecycle.install_exit_handlers()
         async def main():
             proc = await lifecycle.spawn(["sleep", "60"])
             print(proc.pid, flush=True)

@@ -52,7 +52,7 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
             while not cond():
                 if loop.time() > end:
                     return False
-                await pilot.pause(0.1)
+                await asyncio.sleep(0.2)  # not pilot.pause: under TCG the app lags behind
             return True
 
         result["found_guest"] = await until(lambda: app.current is not None, 60)

@@ -16,8 +16,7 @@ from vmexit_tui.analysis.running import Interval
 from vmexit_tui.formats.perf_parser import parse_reports
 from vmexit_tui.host.discovery import Pinning, VmInfo, VmScanner
 from vmexit_tui.recording.perf_live import PerfLiveRecorder, time_of_day_epoch
-from vmexit_tui.recording.perf_record import EndReason
-from vmexit_tui.recording.protocol import RecordingEnded
+from vmexit_tui.recording.protocol import EndReason, RecordingEnded
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "reports" / "live_vmx_3_intervals.txt"
 

@@ -94,10 +94,6 @@ class Comparison:
             for i in self.empty_runs
         )
 
-    def reference_of(self, index: int) -> int | None:
-        """The run that run `index` is compared with, or None for a reference run."""
-        return references(len(self.runs), self.pairs)[index]
-
 
 def references(count: int, pairs: Sequence[tuple[int, int]]) -> tuple[int | None, ...]:
     """Per run, the first reference it is paired with (None when it is only a reference)."""

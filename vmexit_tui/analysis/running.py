@@ -132,6 +132,8 @@ class RunInfo:
     notes: str = ""
     simulated: bool = False
     folder: str | None = None
+    source_mode: str | None = None  # "kernel" | "count" | "perf" (recording.modes), when known
+    source_why: str | None = None  # why that mode, e.g. "this kernel has no hist triggers: ..."
 
 
 @dataclass

@@ -96,6 +96,7 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
     def on_mount(self) -> None:
         self.tabs = self.query_one("#tabs", TabbedContent)
         self.live = self.query_one(LiveView)
+        self.live.vcpus_of = self._vcpus_of
         self.compare_pane = self.query_one(ComparePane)
         self.compare_pane.refresh_s = self.compare_refresh_s
         self.status_line = self.query_one(StatusLine)
@@ -111,6 +112,11 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
         self._scan()
         if self.sources.autostart:
             self.tabs.active = "live"
+
+    def _vcpus_of(self, pid: int | None) -> tuple:
+        """The vCPU threads of the VM with `pid`, from the last scan."""
+        vm = next((v for v in self.vms if v.pid == pid), None)
+        return vm.vcpus if vm is not None else ()
 
     @property
     def tab(self) -> str:
@@ -291,17 +297,9 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
         self._leave_detail()
         self.live.cycle_kind()
 
-    def action_toggle_trend(self) -> None:
-        self.live.toggle_trend()
-
-    def action_sort_next(self) -> None:
-        self.live.sort_next()
-
-    def action_sort_previous(self) -> None:
-        self.live.sort_previous()
-
-    def action_reverse(self) -> None:
-        self.live.reverse()
+    def action_live(self, action: str) -> None:
+        """s, S, r, t: the live tab's own actions (sort, reverse, trend of rate or mean)."""
+        getattr(self.live, action)()
 
     def action_show_tab(self, tab: str) -> None:
         self._leave_detail()
@@ -309,13 +307,8 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
         self._focus_tab()  # now, so a key typed right after the tab key reaches its table
 
     def _focus_tab(self) -> None:
-        """Focus the table of the shown tab, without that focus choosing the tab.
-
-        TabbedContent activates the pane of every `TabPane.Focused` it receives. Focus moves
-        are deferred, so in a burst of keys ("3 2 s" in one read) the focus message of the
-        first switch arrived after the second switch and switched back to the compare pane.
-        Our own focus move is therefore kept from reporting `TabPane.Focused`.
-        """
+        """Focus the shown tab's table, keeping that move from choosing a tab: focus moves
+        are deferred, and in a burst of keys ("3 2 s") the first switch's came last."""
         with self.tabs.prevent(TabPane.Focused):
             self.tabs.query_one(FOCUS[self.tab]).focus()
 

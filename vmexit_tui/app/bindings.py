@@ -48,13 +48,16 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("space", "toggle_record", "Record", "Start recording the selected VM", When.IDLE),
     Key("space", "stop_record", "Stop", "Stop the recording", When.RECORDING),
-    Key("s", "sort_next", "Sort", "Sort the live table by the next column", When.LIVE),
-    Key("S", "sort_previous", "Sort back", "Sort the live table by the previous column",
+    Key("s", "live('sort_next')", "Sort", "Sort the live table by the next column", When.LIVE),
+    Key("S", "live('sort_previous')", "Sort back", "Sort the live table by the previous column",
         When.LIVE, show=False),
-    Key("r", "reverse", "Rev", "Reverse the sort order of the live table", When.LIVE),
+    Key("r", "live('reverse')", "Rev", "Reverse the sort order of the live table", When.LIVE),
     Key("m", "mark", "Mark", "Mark this moment in the series", When.RECORDING),
     Key("e", "cycle_kind", "Event", "Switch the table: vmexit / mmio / ioport", When.LIVE),
-    Key("t", "toggle_trend", "Trend", "Trends and chart: rate or mean time", When.LIVE),
+    Key("t", "live('toggle_trend')", "Trend", "Trends and chart: rate or mean time", When.LIVE),
+    Key("v", "live('toggle_vcpus')", "vCPUs",
+        "The live table by reason, or by vCPU (top reasons, CPUs, scheduling)", When.LIVE,
+        show=False),
     Key("z", "toggle_zero", "Zero", "Chart's rate axis: from zero, or fitted to the data",
         When.LIVE, show=False),
     Key("o", "open_run", "Add run", "Pick a run or a snapshot for the compare pane",
@@ -74,7 +77,7 @@ KEYS: tuple[Key, ...] = (
     Key("ctrl+q", "quit", "Quit", "Quit", show=False, priority=True),
 )  # fmt: skip
 
-WHEN = {k.action: k.when for k in KEYS}
+WHEN = {k.action.split("(")[0]: k.when for k in KEYS}  # `check_action` gets the bare name
 
 # Keys that widgets handle themselves, listed in the help only.
 MORE_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (

@@ -7,6 +7,8 @@ the pane's `CompareSession`; the pane draws them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 
 from vmexit_tui.analysis.compare_session import (
@@ -153,6 +155,10 @@ class CompareRuns(App[int]):
             self.notify("Nothing to save yet: record a VM first.", severity="warning")
         else:
             self.snapshots.save_run(self.current, **self._rt_snapshot_args(self.current))
+
+    def _rt_snapshot_args(self, rec: Any) -> dict[str, Any]:
+        """What a run snapshot carries besides the run (the latency mixin adds its part)."""
+        return {}
 
     def on_snapshot_saved(self, message: SnapshotSaved) -> None:
         self.notify(fmt.saved_message(message.what, message.path, self.size.width))

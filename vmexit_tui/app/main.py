@@ -7,8 +7,9 @@ from pathlib import Path
 
 from vmexit_tui.app.app_sources import AppSources, demo_sources
 from vmexit_tui.formats import snapshots
-from vmexit_tui.host.discovery import VmInfo, not_kvm_reason
+from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.host.paths import new_recording_folder
+from vmexit_tui.recording.protocol import Recorder
 
 
 def snapshot_folder() -> Path:
@@ -16,24 +17,29 @@ def snapshot_folder() -> Path:
     return snapshots.default_folder()
 
 
-def real_sources(folder: Path) -> AppSources:
-    """psutil VM discovery, preflight problems, perf recordings in `<home>/recordings`."""
+def real_sources(folder: Path, source: str = "auto") -> AppSources:
+    """psutil VM discovery, preflight problems, recordings in the best mode the kernel offers
+    (or `source`: kernel, count, perf); perf's chunks go to `<home>/recordings`."""
     from vmexit_tui.host.discovery import VmScanner
-    from vmexit_tui.host.preflight import run_checks
-    from vmexit_tui.recording.perf_record import PerfRecorder
+    from vmexit_tui.host.preflight import mode_problem, run_checks
+    from vmexit_tui.recording import modes
 
     scanner = VmScanner()
+    try:
+        choice = modes.choose(source)
+    except modes.ModeUnavailable as e:
+        raise SystemExit(f"vmexit-tui: {e}") from None
 
-    def make(vm: VmInfo) -> PerfRecorder:
-        if not vm.kvm:  # listed (marked "not KVM") but never recorded
-            raise ValueError(not_kvm_reason(vm))
-        return PerfRecorder(vm, new_recording_folder(vm.name, vm.pid))
+    def make(vm: VmInfo) -> Recorder:
+        out = new_recording_folder(vm.name, vm.pid) if choice.mode is modes.Mode.PERF else None
+        return modes.make_recorder(choice.mode, vm, out_dir=out, why=choice.why)
 
+    note = mode_problem(choice)
     return AppSources(
         scan_vms=lambda: scanner.scan(include_non_kvm=True),
         make_recorder=make,
         snapshot_folder=folder,
-        problems=tuple(run_checks()),
+        problems=tuple(run_checks()) + ((note,) if note else ()),
         demo=lambda: demo_sources(folder),
     )
 
@@ -43,7 +49,10 @@ def build_app(args: argparse.Namespace):
     from vmexit_tui.app.app import VmExitApp
 
     folder = snapshot_folder()
-    sources = demo_sources(folder) if getattr(args, "demo", False) else real_sources(folder)
+    if getattr(args, "demo", False):
+        sources = demo_sources(folder)
+    else:
+        sources = real_sources(folder, getattr(args, "source", None) or "auto")
     with_latency(sources, args)
     return VmExitApp(sources)
 

@@ -14,7 +14,8 @@ from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.run_context import RunContext, with_context
 from vmexit_tui.commands._arg_types import probability
 from vmexit_tui.formats.comparison_export import FORMATS, render
-from vmexit_tui.formats.perf_parser import ReportParseError, decode_input, separate_reports
+from vmexit_tui.formats.perf_parser import separate_reports
+from vmexit_tui.formats.perf_report_lines import ReportParseError, decode_input
 from vmexit_tui.formats.run_context_json import load_contexts
 from vmexit_tui.formats.snapshots import SnapshotError, load_comparison, load_run
 from vmexit_tui.reference import seed_runs

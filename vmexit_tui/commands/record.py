@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from dataclasses import replace
@@ -24,9 +25,12 @@ from vmexit_tui.commands import _arg_types as arg_types
 from vmexit_tui.commands._arg_types import non_negative_int, positive_int
 from vmexit_tui.formats import numbers
 from vmexit_tui.formats.perf_writer import UnprintableReport, format_report
+from vmexit_tui.formats.recording_json import recording_report_json
+from vmexit_tui.formats.report_output import report_to_table
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, not_kvm_reason
 from vmexit_tui.host.paths import new_recording_folder
+from vmexit_tui.recording import modes
 from vmexit_tui.recording.latency_session import (
     LatencySession,
     add_latency_arguments,
@@ -34,9 +38,9 @@ from vmexit_tui.recording.latency_session import (
     session_from_args,
 )
 from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
+from vmexit_tui.recording.perf_supervision import RecorderBase
 from vmexit_tui.recording.protocol import (
     EndReason,
-    Recorder,
     RecordingEnded,
     RecordingState,
     RecordingStatus,
@@ -45,6 +49,7 @@ from vmexit_tui.recording.protocol import (
 NAME = "record"
 HELP = "record one VM with perf kvm stat and print a line per interval (headless)"
 REPORT_NAME = "report.txt"
+REPORT_JSON = "report.json"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TOP_REASONS = 3
 
@@ -86,6 +91,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--live",
         action="store_true",
         help="use `perf kvm stat live` (no perf.data files; one --event only)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=modes.SOURCES,
+        default="auto",
+        help="kernel: in-kernel hist triggers (counts, latency histograms, nothing on disk); "
+        "count: perf stat counting (no timings); perf: perf kvm stat record chunks; "
+        "auto (default): the best this kernel offers",
     )
     parser.add_argument("--perf", default="perf", help=argparse.SUPPRESS)
     add_latency_arguments(parser)
@@ -143,8 +156,10 @@ def final_text(acc: RunAccumulator, kinds: tuple[EventKind, ...], scope: Scope) 
         total: Report = replace(acc.total(kind), scope=scope, timestamp=None)
         try:
             blocks.append(format_report(total))
-        except UnprintableReport as e:
-            blocks.append(f"\n({kind}: {e})\n")
+        except UnprintableReport:
+            # timings perf's layout cannot show (the kernel source has no min, counting no
+            # times at all): the plain table, with its unknown marks
+            blocks.append("\n" + report_to_table(total))
     return "".join(blocks)
 
 
@@ -192,9 +207,25 @@ async def _record(args: argparse.Namespace) -> int:
         io.err(not_kvm_reason(vm))
         return 1
 
+    choice: modes.ModeChoice | None = None
+    if not args.live:
+        try:
+            choice = await asyncio.to_thread(modes.choose, args.source, perf=args.perf)
+        except modes.ModeUnavailable as e:
+            io.err(str(e))
+            return 2
+        if choice.mode is not modes.Mode.PERF and kinds != (EventKind.VMEXIT,):
+            io.err(f"--source {choice.mode} records vmexit only; use --source perf for {kinds}")
+            return 2
     out_dir = Path(args.out) if args.out else (None if args.live else _default_out(vm))
-    recorder: Recorder
-    if args.live:
+    recorder: RecorderBase  # every source here can stop "at duration"
+    if choice is not None and choice.mode is not modes.Mode.PERF:
+        made = modes.make_recorder(
+            choice.mode, vm, interval_s=args.interval, perf=args.perf, why=choice.why
+        )
+        assert isinstance(made, RecorderBase)
+        recorder = made
+    elif args.live:
         from vmexit_tui.recording.perf_live import PerfLiveRecorder
 
         recorder = PerfLiveRecorder(
@@ -252,6 +283,8 @@ async def _record(args: argparse.Namespace) -> int:
                         f"recording {vm.name} (pid {vm.pid}){where} every {args.interval} s "
                         f"({', '.join(map(str, kinds))}); Ctrl+C stops"
                     )
+                    if choice is not None:  # said once it records: a refusal stays one line
+                        io.err(f"source: {choice.mode.title} ({choice.why})")
                 final = event.state in (RecordingState.STOPPED, RecordingState.FAILED)
                 if event.message and event.message != message and not final:
                     io.err(f"note: {event.message}")
@@ -281,6 +314,14 @@ async def _record(args: argparse.Namespace) -> int:
     if out_dir is not None:
         make_private_dir(out_dir)
         write_private(out_dir / REPORT_NAME, text)
+        total = replace(acc.total(EventKind.VMEXIT), scope=scope, timestamp=None)
+        summary = recording_report_json(
+            total,
+            acc.vcpu_totals,
+            mode=str(choice.mode) if choice else "perf-live",
+            mode_why=choice.why if choice else None,
+        )
+        write_private(out_dir / REPORT_JSON, json.dumps(summary, indent=1) + "\n")
         io.err(f"saved in {out_dir}")
     if not ended.ok:
         io.err(ended.summary)

@@ -16,13 +16,8 @@ from pathlib import Path
 from vmexit_tui.analysis.model import SORT_KEYS, EventKind, Report
 from vmexit_tui.commands._arg_types import positive_int
 from vmexit_tui.formats.pasted_lines import ParseWarning
-from vmexit_tui.formats.perf_parser import (
-    BinaryInput,
-    ReportParseError,
-    decode_input,
-    independent_reports,
-    parse_text,
-)
+from vmexit_tui.formats.perf_parser import independent_reports, parse_text
+from vmexit_tui.formats.perf_report_lines import BinaryInput, ReportParseError, decode_input
 from vmexit_tui.formats.report_output import report_to_csv, report_to_json, report_to_table
 from vmexit_tui.reference import seed_runs
 

@@ -136,4 +136,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"\n{NOT_KVM_TITLE}\n" + render_table(emulated))
     if not vms:
         _print_problems(sys.stderr)
+    from vmexit_tui.recording import modes
+
+    print(f"recording mode: {modes.mode_note(modes.detect())}", file=sys.stderr)
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vmexit_tui.analysis.model import ExitStat, Report
-from vmexit_tui.formats.perf_parser import CLEAR_SCREEN
+from vmexit_tui.formats.perf_report_lines import CLEAR_SCREEN
 
 
 class UnprintableReport(ValueError):

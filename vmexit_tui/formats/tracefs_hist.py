@@ -26,11 +26,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from vmexit_tui.analysis.exit_hist import ExitCounts
+
 __all__ = [
     "HistEntry",
     "HistParseError",
     "HistTable",
     "ReasonTables",
+    "exit_counts",
     "exit_reason_tables",
     "parse_hist",
 ]
@@ -205,3 +208,37 @@ def exit_reason_tables(format_text: str, source: str = "format") -> ReasonTables
     if any(name.isupper() for name in only.values()):
         return ReasonTables(vmx=only)
     return ReasonTables(svm=only)
+
+
+# ---- the kernel source's table ------------------------------------------------------------
+
+EXIT_KEYS = ("vcpu", "reason", "lat.log2")
+
+
+def exit_counts(text: str, source: str = "hist") -> ExitCounts:
+    """The kernel source's table (keys vcpu, reason, lat.log2; vals hitcount, lat) in a hist file.
+
+    An empty file or a table with no entries yet is a reading of zero exits.
+    """
+    tables = parse_hist(text, source)
+    for table in tables:
+        if table.trigger.startswith("hist:keys=vcpu,reason,lat.log2:"):
+            cells: dict[tuple[int, int, int], tuple[int, int]] = {}
+            for e in table.entries:
+                try:
+                    key = (e.keys["vcpu"], e.keys["reason"], e.keys["lat.log2"])
+                    cells[key] = (e.values["hitcount"], e.values["lat"])
+                except KeyError as missing:
+                    raise HistParseError(
+                        source,
+                        0,
+                        f"keys {', '.join(EXIT_KEYS)} and vals hitcount, lat",
+                        f"no {missing} in {e.keys} {e.values}",
+                    ) from None
+            return ExitCounts(cells, table.dropped or 0)
+    raise HistParseError(
+        source,
+        1,
+        "a table keyed on vcpu,reason,lat.log2",
+        ", ".join(t.trigger[:60] for t in tables) or "no tables",
+    )

@@ -6,8 +6,7 @@
   kernel sends it SIGTERM if we die, even by SIGKILL. perf record finishes its current
   chunk on SIGTERM as on SIGINT. (PDEATHSIG follows the *thread* that forked: spawn from the
   thread that runs the event loop, which is the main thread in the CLI and in Textual.)
-- `REGISTRY` knows every live child; `install_exit_handlers()` makes it stop them all at
-  interpreter exit and on SIGTERM/SIGHUP (for callers without their own signal handling).
+- `REGISTRY` knows every live child; the CLI and the app stop them all on their way out.
 - `RecordingLock` is a lock file per VM (pid + start time) in the output root; a lock whose
   owner or VM is gone is stale and is taken over.
 """
@@ -15,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import ctypes
 import json
@@ -25,7 +23,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import psutil
@@ -129,28 +126,6 @@ def _reap(refs: Sequence[ChildRef]) -> None:
 
 
 REGISTRY = ProcessRegistry()
-_installed = False
-
-
-def install_exit_handlers(registry: ProcessRegistry = REGISTRY) -> None:
-    """Stop every registered child at exit and on SIGTERM/SIGHUP, then exit with 128+sig.
-
-    For callers that do not handle these signals themselves (the CLI stops its recording
-    through the event loop instead, for a clean exit 0). Idempotent.
-    """
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    atexit.register(registry.stop_all)
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        registry.stop_all()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, handler)
 
 
 async def spawn(

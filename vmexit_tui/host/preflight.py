@@ -14,7 +14,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Problem", "ensure_tracefs", "perf_version", "run_checks", "tracing_dir"]
+__all__ = [
+    "Problem",
+    "ensure_tracefs",
+    "mode_problem",
+    "perf_version",
+    "run_checks",
+    "tracing_dir",
+]
 
 CAP_SYS_ADMIN = 21
 CAP_PERFMON = 38
@@ -217,6 +224,19 @@ def _check_dev_kvm(root: Path) -> Problem | None:
         "enable VT-x/AMD-V in the firmware (or nested virtualisation on the outer host), "
         "then modprobe kvm_intel or kvm_amd",
         blocking=True,
+    )
+
+
+def mode_problem(choice) -> Problem | None:
+    """A note when the kernel allows less than in-kernel histograms (`recording.modes`)."""
+    if str(choice.mode) == "kernel":
+        return None
+    return Problem(
+        "mode",
+        choice.why,
+        "a kernel with CONFIG_HIST_TRIGGERS=y and CONFIG_SYNTH_EVENTS=y keeps exit times and "
+        "histograms in the kernel; `--source perf` records timings with perf (on disk)",
+        blocking=False,
     )
 
 

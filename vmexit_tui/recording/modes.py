@@ -38,6 +38,7 @@ __all__ = [
     "detect",
     "kernel_features",
     "make_recorder",
+    "mode_note",
 ]
 
 
@@ -178,6 +179,11 @@ def choose(
     return ModeChoice(mode, "chosen with --source")
 
 
+def mode_note(choice: ModeChoice) -> str:
+    """`perf counting (no timings): this kernel has no hist triggers: ...` for status lines."""
+    return f"{choice.mode.title}: {choice.why}"
+
+
 def make_recorder(
     mode: Mode | str,
     vm: VmInfo,
@@ -199,13 +205,18 @@ def make_recorder(
         raise ValueError(not_kvm_reason(vm))
     mode = Mode(mode)
     if mode is Mode.PERF:
+        from dataclasses import replace
+
         from vmexit_tui.recording.perf_record import PerfRecorder
 
         if out_dir is None:
             from vmexit_tui.host.paths import new_recording_folder
 
             out_dir = new_recording_folder(vm.name, vm.pid)
-        return PerfRecorder(vm, out_dir, interval_s=interval_s, events=events, perf=perf, **extra)
+        why = extra.pop("why", None)
+        rec = PerfRecorder(vm, out_dir, interval_s=interval_s, events=events, perf=perf, **extra)
+        rec.info = replace(rec.info, source_mode=str(mode), source_why=why)
+        return rec
     if mode is Mode.KERNEL:
         from vmexit_tui.recording.kernel_hist import KernelHistRecorder
 

@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Interval
-from vmexit_tui.formats.perf_parser import ReportParseError, ReportStreamParser
+from vmexit_tui.formats.perf_report_lines import ReportParseError
+from vmexit_tui.formats.perf_stream_parser import ReportStreamParser
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording import perf_argv
-from vmexit_tui.recording.perf_record import CouldNotStart, RecorderBase
+from vmexit_tui.recording.perf_supervision import CouldNotStart, RecorderBase
 from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingState
 
 QUIET_S = 0.2  # a pause this long after a `Total Samples` line ends a block's burst

@@ -10,28 +10,30 @@ Stopping sends perf SIGINT, waits for it to finish its last chunk, reports that 
 the manifest and releases the VM's lock. The recording also ends by itself when the VM exits,
 when perf dies (its stderr goes into `RecordingEnded.detail`) or when the disk is about to
 fill (less than `min_free_fraction` free after a chunk). Finished chunks are always kept.
+The event queue, stop() and the loop supervising perf are `RecorderBase`'s
+(`vmexit_tui.recording.perf_supervision`), shared with `perf kvm stat live`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import os
 import shutil
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from vmexit_tui.analysis.model import EventKind, Report
-from vmexit_tui.analysis.running import Interval, RunInfo
-from vmexit_tui.formats.perf_parser import ReportParseError, parse_reports
+from vmexit_tui.analysis.running import Interval
+from vmexit_tui.formats.perf_parser import parse_reports
+from vmexit_tui.formats.perf_report_lines import ReportParseError
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.audit import audit
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive, not_kvm_reason
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.perf_chunks import (
     Chunk,
@@ -41,46 +43,25 @@ from vmexit_tui.recording.perf_chunks import (
     make_private_dir,
     write_manifest,
 )
+from vmexit_tui.recording.perf_supervision import (
+    CouldNotStart,
+    RecorderBase,
+    run_collect,
+)
 from vmexit_tui.recording.protocol import (
     EndReason,
-    RecorderEvent,
     RecordingEnded,
     RecordingState,
-    RecordingStatus,
 )
 
 MIN_FREE_FRACTION = 0.05
-STOP_GRACE_S = 10.0
-ROTATION_SLACK = 0.9  # a round that wakes a little early still rotates
+ROTATION_RETRY_S = 0.5  # SIGUSR2 again when perf has not announced the chunk by then
 NO_VM_EXITS = (
     "perf recorded {samples} KVM samples but no VM exits: this host does not report VM exits "
     "(nested or paravirtualised KVM: the kvm_exit/kvm_entry tracepoints never fire), so the "
     "exit tables stay empty"
 )
 _SILENT_PROBES = 10  # chunks probed with `perf report --stats` before giving up on the question
-
-
-class CouldNotStart(RuntimeError):
-    def __init__(self, reason: EndReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-class DiskUsage(NamedTuple):
-    total: int
-    used: int
-    free: int
-
-
-def describe_exit(code: int) -> str:
-    """`perf exited with status 1` / `perf was killed by SIGKILL`."""
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"perf was killed by {name}"
-    return f"perf exited with status {code}"
 
 
 def pinning_now(vm: VmInfo) -> str | None:
@@ -91,211 +72,6 @@ def pinning_now(vm: VmInfo) -> str | None:
         return str(VmScanner().find(pid=vm.pid).pinning)
     except VmNotFound:
         return None
-
-
-class RecorderBase:
-    """The plumbing both perf sources share: the event queue, stop(), status and info."""
-
-    def __init__(self, vm: VmInfo, *, interval_s: float, perf: str) -> None:
-        self.vm = vm
-        self.interval_s = float(perf_argv.whole_seconds(interval_s))
-        self.perf = perf
-        self.info = RunInfo(
-            label=vm.name,
-            vm_name=vm.name,
-            pid=vm.pid,
-            pinning=str(vm.pinning),
-            host=os.uname().nodename,
-            kernel=os.uname().release,
-        )
-        self.started: float | None = None
-        self.state = RecordingState.STARTING
-        self.message: str | None = None
-        self._stop_requested = False
-        self._end: tuple[EndReason, str] | None = None  # decided before perf stopped
-        self._wake = asyncio.Event()
-        self._queue: asyncio.Queue[RecorderEvent] = asyncio.Queue()
-        self._consumed = False
-        self._last_rate: float | None = None
-        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
-        # Set by whoever reads cyclictest beside the recording: its summary for the manifest.
-        self.latency_summary: Callable[[], dict[str, Any] | None] | None = None
-
-    async def stop(self) -> None:
-        """Ask the recording to finish; idempotent. `events()` then drains and ends."""
-        self._request_stop()
-
-    async def stop_at_duration(self, seconds: float) -> None:
-        """Stop because the asked duration is over: the manifest says "duration reached"."""
-        self._request_stop(EndReason.DURATION_REACHED, f"duration reached ({seconds:g} s)")
-
-    def _request_stop(self, reason: EndReason | None = None, detail: str = "") -> None:
-        if reason is not None and self._end is None and not self._stop_requested:
-            self._end = (reason, detail)
-        if not self._stop_requested:
-            self._stop_requested = True
-            self._wake.set()
-
-    async def events(self) -> AsyncIterator[RecorderEvent]:
-        """Everything the recording produces, ending with one `RecordingEnded`."""
-        if self._consumed:
-            raise RuntimeError("events() of a recorder can be iterated once")
-        self._consumed = True
-        runner = asyncio.create_task(self._run())
-        try:
-            while True:
-                getter = asyncio.create_task(self._queue.get())
-                done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    if self._queue.empty():
-                        runner.result()  # re-raise a crash of the runner
-                        raise RuntimeError("recorder ended without RecordingEnded")
-                    continue
-                event = getter.result()
-                yield event
-                if isinstance(event, RecordingEnded):
-                    break
-        finally:
-            if not runner.done():
-                runner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await runner
-
-    async def _run(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _emit(self, event: RecorderEvent) -> None:
-        self._queue.put_nowait(event)
-
-    def _status(self, *, chunks: int = 0, bytes_on_disk: int = 0) -> None:
-        elapsed = time.time() - self.started if self.started else 0.0
-        self._emit(
-            RecordingStatus(
-                state=self.state,
-                elapsed=elapsed,
-                chunks=chunks,
-                bytes_on_disk=bytes_on_disk,
-                exits_per_second=self._last_rate,
-                message=self.message,
-            )
-        )
-
-    def _note_rate(self, interval: Interval) -> None:
-        rate = interval.rate(EventKind.VMEXIT)
-        if rate is not None and EventKind.VMEXIT in interval.reports:
-            self._last_rate = rate
-
-    def _vm_gone(self) -> bool:
-        return not is_alive(self.vm.pid, self.vm.started)
-
-    async def _check_can_start(self) -> None:
-        """Raise `CouldNotStart`: the VM is not a KVM guest or is gone, or tracefs is missing."""
-        if not self.vm.kvm:
-            raise CouldNotStart(EndReason.NOT_STARTED, not_kvm_reason(self.vm))
-        if await asyncio.to_thread(preflight.ensure_tracefs) is None:
-            raise CouldNotStart(
-                EndReason.NOT_STARTED,
-                "tracefs is not mounted and could not be mounted; run "
-                "`mount -t tracefs nodev /sys/kernel/tracing` as root",
-            )
-        if self._vm_gone():
-            raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
-
-    def _failed_to_start(self, error: Exception) -> None:
-        """Report a recording that never started: FAILED status, then `RecordingEnded`."""
-        reason = error.reason if isinstance(error, CouldNotStart) else EndReason.NOT_STARTED
-        self.state = RecordingState.FAILED
-        self.message = str(error)
-        self._status()
-        self._emit(RecordingEnded(reason, detail=str(error)))
-
-    # ---- supervising perf: the loop both sources share, with hooks -----------------------
-
-    # Signals sent one by one, STOP_GRACE_S apart, after `_ask_to_stop` when perf lingers.
-    _escalations: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGKILL)
-
-    async def _supervise_perf(self, proc: asyncio.subprocess.Process) -> int:
-        """Watch perf until it exits; its exit code, once its pipes are read to the end.
-
-        Each round (a wake-up or `interval_s`) runs `_on_round`, stops perf when the VM is
-        gone, asks perf to stop on request (`_ask_to_stop`, then `_escalations`) and sends a
-        `_progress_status` unless `_on_round` sent one.
-        """
-        readers = [
-            asyncio.create_task(self._read_stderr(proc.stderr)),
-            asyncio.create_task(drain_pipe(proc.stdout)),
-        ]
-        exited = asyncio.create_task(proc.wait())
-        self.state = RecordingState.RECORDING
-        self._status()
-        asked_at: float | None = None
-        escalations = list(self._escalations)
-        while not exited.done():
-            woke = asyncio.create_task(self._wake.wait())
-            await asyncio.wait(
-                {woke, exited}, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            woke.cancel()
-            self._wake.clear()
-            reported = await self._on_round()
-            if exited.done():
-                break
-            if not self._stop_requested and self._vm_gone():
-                self._request_stop(EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited")
-            if self._stop_requested:
-                now = time.monotonic()
-                if asked_at is None:
-                    self.state = RecordingState.STOPPING
-                    await self._ask_to_stop(proc)
-                    asked_at = now
-                elif now - asked_at > STOP_GRACE_S and escalations:
-                    proc.send_signal(escalations.pop(0))
-                    asked_at = now
-            if not reported:
-                self._progress_status()
-        code = exited.result()
-        lifecycle.REGISTRY.discard(proc.pid)
-        await asyncio.gather(*readers)
-        return code
-
-    async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    async def _ask_to_stop(self, proc: asyncio.subprocess.Process) -> None:
-        """The first, polite request to stop: SIGINT."""
-        proc.send_signal(signal.SIGINT)
-
-    async def _on_round(self) -> bool:
-        """Work done after each wake-up; True when it already sent a status."""
-        return False
-
-    def _progress_status(self) -> None:
-        self._status()
-
-    def _why_ended(self, code: int) -> tuple[EndReason, str]:
-        if self._end is not None:
-            return self._end
-        if self._stop_requested:
-            return EndReason.STOPPED, "stopped on request"
-        if self._vm_gone():
-            return EndReason.VM_EXITED, f"VM pid {self.vm.pid} exited"
-        tail = " | ".join(self._stderr_tail) or "no message on stderr"
-        return EndReason.PERF_FAILED, f"{describe_exit(code)} on its own: {tail}"
-
-
-async def run_collect(argv: Sequence[str]) -> tuple[int, str, str]:
-    """Run a short perf command to the end, reading both pipes; (code, stdout, stderr)."""
-    proc = await lifecycle.spawn(argv)
-    try:
-        out, err = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            lifecycle.kill_now(proc)
-            await proc.wait()
-        lifecycle.REGISTRY.discard(proc.pid)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def parse_chunk_report(text: str, kind: EventKind, *, source: str) -> Report:
@@ -342,6 +118,7 @@ class PerfRecorder(RecorderBase):
         self._silent_probes = 0
         self._proc: asyncio.subprocess.Process | None = None
         self._last_rotation = time.monotonic()
+        self._rotation_asked: float | None = None  # a SIGUSR2 perf has not answered yet
         self.info = replace(self.info, folder=str(self.out_dir))
 
     # ---- setup -------------------------------------------------------------------------
@@ -451,19 +228,32 @@ class PerfRecorder(RecorderBase):
         return bool(await self._report_pending())
 
     def _rotate_if_due(self) -> None:
-        """Ask perf for the next chunk (SIGUSR2) once an interval has passed since the last ask.
+        """Ask perf for the next chunk (SIGUSR2) when an interval has passed since the last one.
 
         Not before perf has installed its SIGUSR2 handler: until then the signal would kill it.
+        A signal that arrives while perf is still setting up is ignored by perf, so it is sent
+        again every `ROTATION_RETRY_S` until perf announces the chunk.
         """
         proc = self._proc
         if proc is None or proc.returncode is not None or self._stop_requested:
             return
         now = time.monotonic()
-        if now - self._last_rotation < ROTATION_SLACK * self.interval_s:
+        if self._rotation_asked is not None:
+            if now - self._rotation_asked < ROTATION_RETRY_S:
+                return
+        elif now - self._last_rotation < self.interval_s:
             return
         if lifecycle.catches_signal(proc.pid, signal.SIGUSR2):
             proc.send_signal(signal.SIGUSR2)
-            self._last_rotation = now
+            self._rotation_asked = now
+
+    def _round_timeout(self) -> float:
+        """Wake for the next rotation on time, and soon again while perf has not answered."""
+        if self._stop_requested:
+            return self.interval_s
+        if self._rotation_asked is not None:
+            return ROTATION_RETRY_S
+        return max(self._last_rotation + self.interval_s - time.monotonic(), 0.1)
 
     def _progress_status(self) -> None:
         assert self.tracker is not None
@@ -475,6 +265,7 @@ class PerfRecorder(RecorderBase):
             text = line.decode(errors="replace").rstrip()
             path = dump_path(text)
             if path is not None:
+                self._rotation_asked, self._last_rotation = None, time.monotonic()
                 chunk = self.tracker.announce(path)
                 if chunk is not None:
                     self._pending.append(chunk)
@@ -552,9 +343,7 @@ class PerfRecorder(RecorderBase):
             self.message = detail
         chunks = len(self.tracker.chunks) if self.tracker else 0
         self._status(chunks=chunks, bytes_on_disk=self.tracker.bytes_on_disk if self.tracker else 0)
-        self._emit(
-            RecordingEnded(reason, detail=detail, folder=str(self.out_dir))
-        )
+        self._emit(RecordingEnded(reason, detail=detail, folder=str(self.out_dir)))
 
     def _finalize_files(self, reason: EndReason, detail: str, pinning_end: str | None) -> None:
         stopped = time.time()
@@ -575,11 +364,3 @@ class PerfRecorder(RecorderBase):
         finally:
             self.lock.release()
         self.info = replace(self.info, stopped=stopped, pinning_at_end=pinning_end)
-
-
-async def drain_pipe(stream: asyncio.StreamReader | None) -> None:
-    """Read a pipe to EOF so the child never blocks on it."""
-    if stream is None:
-        return
-    while await stream.read(65536):
-        pass

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report
-from vmexit_tui.formats.perf_parser import cut_bound
+from vmexit_tui.formats.perf_report_lines import cut_bound
 
 DATA_FILE = "seed-reports.tsv"
 COLUMNS = (

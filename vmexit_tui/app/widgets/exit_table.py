@@ -37,7 +37,16 @@ from vmexit_tui.app.widgets.exit_columns import (
     Value,
 )
 
-__all__ = ["COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
+__all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
+
+# Sources that keep a latency histogram (the kernel source) have no exact min but a p99
+# bound: their table shows P99≤ where perf's Min is.
+P99_COLUMN = Column(
+    "p99",
+    "P99≤",
+    lambda r, _rate, _t: (fmt.us_short(r.percentile_bound(0.99)), r.percentile_bound(0.99)),
+)
+P99_COLUMNS = tuple(P99_COLUMN if c.key == "min" else c for c in COLUMNS)
 
 LINE_CACHE_SIZE = 1_000
 EMPTY = "no data yet"
@@ -112,11 +121,13 @@ class ExitTable(ScrollView, can_focus=True):
         self.descending = True
         self.trend_of_mean = False
         self.kind = EventKind.VMEXIT
+        self.columns_spec: tuple[Column, ...] = COLUMNS
+        self._index, self._sortable = INDEX, SORTABLE
         self._empty_note: str | None = None
         self.cursor_row = 0
         self._rows: dict[str, _Row] = {}
         self._order: list[str] = []
-        self._widths = [cell_len(self._title(c)) for c in COLUMNS]
+        self._widths = [cell_len(self._title(c)) for c in self.columns_spec]
         self._trend_width = TREND_WIDTH
         self._acc: RunAccumulator | None = None
         self._lines: LRUCache[tuple, Strip] = LRUCache(LINE_CACHE_SIZE)
@@ -154,14 +165,14 @@ class ExitTable(ScrollView, can_focus=True):
 
     @property
     def sort_title(self) -> str:
-        return COLUMNS[INDEX[self.sort_column]].title
+        return self.columns_spec[self._index[self.sort_column]].title
 
     def value(self, reason: str, column: str) -> Value:
         """The raw value a cell sorts by (the reason for `name`, None when unknown)."""
-        return self._rows[reason].values[INDEX[column]]
+        return self._rows[reason].values[self._index[column]]
 
     def text(self, reason: str, column: str) -> str:
-        return self._rows[reason].texts[INDEX[column]]
+        return self._rows[reason].texts[self._index[column]]
 
     def row_version(self, reason: str) -> int:
         """Bumped whenever the row's text changes (its cached line is then rebuilt)."""
@@ -169,16 +180,25 @@ class ExitTable(ScrollView, can_focus=True):
 
     def column_x(self, column: str) -> int:
         """Where `column` starts, in cells from the table's left edge."""
-        return sum(w + 1 for w in self._widths[: INDEX[column]])
+        return sum(w + 1 for w in self._widths[: self._index[column]])
 
     # ---- updates -----------------------------------------------------------------------
+    def _use_columns(self, spec: tuple[Column, ...]) -> None:
+        """Perf's columns, or the histogram columns (P99≤ for Min)."""
+        self.columns_spec = spec
+        self._index = {c.key: i for i, c in enumerate(spec)}
+        self._sortable = tuple(c.key for c in spec if c.key != "trend")
+        if self.sort_column not in self._sortable:
+            self.sort_column = "samples"
+        self.clear_rows()
+
     def clear_rows(self) -> None:
         self._shown = None
         self._rows.clear()
         self._order.clear()
         self._acc = None
         self.cursor_row = 0
-        self._widths = [cell_len(self._title(c)) for c in COLUMNS]
+        self._widths = [cell_len(self._title(c)) for c in self.columns_spec]
         self._relayout()
 
     def show(
@@ -190,8 +210,11 @@ class ExitTable(ScrollView, can_focus=True):
         if kind != self.kind:
             self.kind = kind
             self.clear_rows()
-        self._acc = acc
         total = acc.total(kind)
+        spec = P99_COLUMNS if any(r.histogram is not None for r in total.rows) else COLUMNS
+        if spec is not self.columns_spec:
+            self._use_columns(spec)
+        self._acc = acc
         shown = (total, acc.last, len(acc.markers), self.trend_of_mean, self._trend_width)
         if shown == self._shown and not self._stale:
             return  # told again of the same data (a mark, a status): nothing to redo
@@ -204,7 +227,7 @@ class ExitTable(ScrollView, can_focus=True):
         for gone in [r for r in rows if r not in fresh]:
             del rows[gone]
             resort = True
-        sort_index = INDEX[self.sort_column]
+        sort_index = self._index[self.sort_column]
         for reason, stat in fresh.items():
             row = rows.get(reason)
             s = series.get(reason)
@@ -212,7 +235,7 @@ class ExitTable(ScrollView, can_focus=True):
             values = [p.mean_us for p in tail] if self.trend_of_mean else [p.rate for p in tail]
             trend = fmt.bars(values, width)
             rate = last.rate(kind, reason) if last is not None else None
-            cells = [c.text(stat, rate, trend) for c in COLUMNS]
+            cells = [c.text(stat, rate, trend) for c in self.columns_spec]
             texts = [t for t, _ in cells]
             if row is None:
                 rows[reason] = _Row(texts, [v for _, v in cells])
@@ -239,7 +262,7 @@ class ExitTable(ScrollView, can_focus=True):
 
     def _sort(self) -> None:
         reason = self.selected_reason
-        index, descending = INDEX[self.sort_column], self.descending
+        index, descending = self._index[self.sort_column], self.descending
         rows = self._rows
 
         def key(r: str) -> tuple[int, float | str]:
@@ -254,8 +277,9 @@ class ExitTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def sort_by(self, column: str, descending: bool | None = None) -> None:
-        if column not in SORTABLE:
-            raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(SORTABLE)}")
+        if column not in self._sortable:
+            choices = ", ".join(self._sortable)
+            raise ValueError(f"cannot sort by {column!r}; choose one of {choices}")
         if descending is None:
             descending = column != "name" if column != self.sort_column else not self.descending
         self.sort_column, self.descending = column, descending
@@ -263,11 +287,13 @@ class ExitTable(ScrollView, can_focus=True):
         self.refresh()
 
     def action_sort_next(self) -> None:
-        column = SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)]
+        keys = self._sortable
+        column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
         self.sort_by(column, column != "name")
 
     def action_sort_previous(self) -> None:
-        column = SORTABLE[(SORTABLE.index(self.sort_column) - 1) % len(SORTABLE)]
+        keys = self._sortable
+        column = keys[(keys.index(self.sort_column) - 1) % len(keys)]
         self.sort_by(column, column != "name")
 
     def action_reverse(self) -> None:
@@ -299,10 +325,10 @@ class ExitTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = offset.x + int(self.scroll_x)
-            for col in COLUMNS:
+            for col in self.columns_spec:
                 start = self.column_x(col.key)
-                if start <= x < start + self._widths[INDEX[col.key]] + 1:
-                    if col.key in SORTABLE:
+                if start <= x < start + self._widths[self._index[col.key]] + 1:
+                    if col.key in self._sortable:
                         self.sort_by(col.key)
                     return
             return
@@ -336,7 +362,7 @@ class ExitTable(ScrollView, can_focus=True):
         width = min(max(room, TREND_WIDTH), MAX_TREND_WIDTH)
         if width != self._trend_width:
             self._trend_width = width
-            self._widths[-1] = max(cell_len(COLUMNS[-1].title), width)
+            self._widths[-1] = max(cell_len(self.columns_spec[-1].title), width)
             if self._acc is not None:
                 self._stale = True
                 self.show(self._acc, self.kind)  # every trend changes
@@ -382,7 +408,7 @@ class ExitTable(ScrollView, can_focus=True):
 
     def _line(self, cells: list[str], style: Style) -> Strip:
         parts = [" "]
-        for col, width, text in zip(COLUMNS, self._widths, cells, strict=True):
+        for col, width, text in zip(self.columns_spec, self._widths, cells, strict=True):
             size = cell_len(text)
             if size > width:
                 text = set_cell_size(text, width)
@@ -402,7 +428,7 @@ class ExitTable(ScrollView, can_focus=True):
             strip = self._lines.get(key)
             if strip is None:
                 style = self._style("exit-table--header")
-                header = [self._title(c) for c in COLUMNS]
+                header = [self._title(c) for c in self.columns_spec]
                 strip = self._lines[key] = self._line(header, style)
                 self.lines_rendered += 1
         else:

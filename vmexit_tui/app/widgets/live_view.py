@@ -7,8 +7,11 @@ recording); it owns what is shown: the event kind, rate-or-mean trends, the sort
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -16,9 +19,13 @@ from textual.widgets import Static
 
 from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import Marker
+from vmexit_tui.analysis.vcpu_view import VcpuRow, vcpu_rows
 from vmexit_tui.app.widgets.exit_table import ExitTable
 from vmexit_tui.app.widgets.reason_detail import ReasonDetail, ReasonView, reason_view
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
+from vmexit_tui.app.widgets.vcpu_table import VcpuTable
+from vmexit_tui.host.discovery import VCpu
+from vmexit_tui.host.vcpu_sched import read_sched
 from vmexit_tui.recording.session import RecordingSession
 
 KINDS = (EventKind.VMEXIT, EventKind.MMIO, EventKind.IOPORT)
@@ -41,12 +48,15 @@ class LiveView(Vertical):
         self.kind = EventKind.VMEXIT
         self.trend_of_mean = False
         self.session: RecordingSession | None = None
+        self.by_vcpu = False
+        self.vcpus_of: Callable[[int | None], Sequence[VCpu]] = lambda pid: ()
         self._kind_bar: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="kind-bar")
         with Horizontal(id="live-main"):
             yield ExitTable(id="exit-table")
+            yield VcpuTable(id="vcpu-table")
             yield ReasonDetail(id="live-detail", min_redraw_s=2.0, both_charts=False)
         yield SeriesPlot(id="series-plot")
 
@@ -77,6 +87,9 @@ class LiveView(Vertical):
         if session is not None:
             self.table.show(session.acc, self.kind, trend_of_mean=self.trend_of_mean)
             self.table.empty_note = session.silence_note
+            if self.by_vcpu:
+                pid = session.info.pid
+                self._show_vcpus(pid, vcpu_rows(session.acc, self.vcpus_of(pid)))
             self._refresh_plot()
         self._update_kind_bar()
 
@@ -94,6 +107,20 @@ class LiveView(Vertical):
         if self.session is None:
             self.table.kind = self.kind
         self.show(self.session)
+
+    def toggle_vcpus(self) -> None:
+        """The table by reason, or one row per vCPU (top reasons, CPUs, scheduling)."""
+        self.by_vcpu = not self.by_vcpu
+        self.table.display = not self.by_vcpu
+        self.query_one(VcpuTable).display = self.by_vcpu
+        self.show(self.session)
+
+    @work(thread=True, exclusive=True, group="vcpus", exit_on_error=False)
+    def _show_vcpus(self, pid: int | None, rows: list[VcpuRow]) -> None:
+        """Add each vCPU thread's scheduling (read from the kernel, off the UI thread)."""
+        if pid is not None:
+            rows = [replace(r, sched=read_sched(pid, r.tid) if r.tid else None) for r in rows]
+        self.app.call_from_thread(self.query_one(VcpuTable).show, rows)
 
     def toggle_trend(self) -> None:
         self.trend_of_mean = not self.trend_of_mean

@@ -1,4 +1,5 @@
-"""One exit reason in detail: its meaning, min/mean/max, and charts of its rate and mean.
+"""One exit reason in detail: its meaning, min/mean/max, charts of its rate and mean, and its
+latency histogram with p50/p99/p99.9/max bounds when the source keeps one.
 
 `reason_view(session, kind, reason)` gathers what to show from a recording; `ReasonDetail`
 draws it and is told again on every interval, so it follows the recording live. The detail
@@ -18,6 +19,7 @@ from textual.widgets import Static
 from vmexit_tui.analysis.model import EventKind, ExitStat
 from vmexit_tui.analysis.running import Marker, ReasonSeries
 from vmexit_tui.app import format as fmt
+from vmexit_tui.app.widgets.latency_histogram import LatencyHistogram, percentile_text
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.recording.session import RecordingSession
 from vmexit_tui.reference import glossary
@@ -94,6 +96,8 @@ class ReasonDetail(Vertical):
             plot = SeriesPlot(min_redraw_s=self._min_redraw_s)
             plot.add_class(f"detail-{what}")
             yield plot
+        yield Static(classes="detail-pct")  # sources with a latency histogram (kernel)
+        yield LatencyHistogram(classes="detail-hist")
 
     def on_mount(self) -> None:
         if self.view is not None:
@@ -104,7 +108,15 @@ class ReasonDetail(Vertical):
         self.view = view
         if not self.is_mounted:
             return
-        title, meaning, stats = self.query(Static).results()
+        title, meaning, stats, pct = (
+            self.query_one(f".detail-{c}", Static) for c in ("title", "meaning", "stats", "pct")
+        )
+        hist = view.stat.histogram if view is not None and view.stat is not None else None
+        chart = self.query_one(LatencyHistogram)
+        pct.display = chart.display = hist is not None
+        if view is not None and hist is not None:
+            pct.update(percentile_text(hist, view.stat.max_us if view.stat else None))
+            chart.show(view.reason, hist)
         if view is None:
             self._shown = None
             title.update(Text("no reason selected", style="dim"))
