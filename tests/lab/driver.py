@@ -190,6 +190,30 @@ class Lab:
             raise LabUnavailable(f"the cached kernel has no {kernel.vmlinuz}: remove {kernel.root}")
         owned = workdir is None
         workdir = Path(tempfile.mkdtemp(prefix="vmexit-lab-")) if workdir is None else workdir
+        try:
+            return cls._start(
+                workdir, owned, kernel, qemu_path, boot_timeout, memory_mb, cpus, cpu_model,
+                interactive, term_size,
+            )  # fmt: skip
+        except BaseException:
+            if owned:  # a started Lab cleans up in close(); this is for what failed before
+                shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def _start(
+        cls,
+        workdir: Path,
+        owned: bool,
+        kernel: LabKernel,
+        qemu_path: str,
+        boot_timeout: float,
+        memory_mb: int,
+        cpus: int,
+        cpu_model: str,
+        interactive: bool,
+        term_size: os.terminal_size | None,
+    ) -> Lab:
         workdir.mkdir(parents=True, exist_ok=True)
         os.chmod(workdir, 0o700)
         share = workdir / "share"

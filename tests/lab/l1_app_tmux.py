@@ -1,9 +1,9 @@
 """Inside L1: the real app in tmux on a real L2 guest. Run by a lab job:
 
-    python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR [--hang-up]
+    python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR [--hang-up] [--source MODE]
 
 Opens `vmexit-tui`, selects the guest, presses space and `2` (the Live tab), waits until the
-live table shows real SVM exit reasons, then until it grows with later chunks, presses space
+live table shows real SVM exit reasons, then until its counts grow, presses space
 (stop) and `q`. With --hang-up it kills the tmux server instead (the app gets SIGHUP, as from
 a dropped SSH session) and reads what the recording left. Every screen it waited for is saved
 in OUT_DIR as NN-step.txt, and OUT_DIR/result.json says what happened (also when a step timed
@@ -76,7 +76,7 @@ def hang_up(term: TmuxTerm, out: Path, result: dict) -> None:
         }
 
 
-def main(name: str, out: Path, *, hang: bool = False) -> int:
+def main(name: str, out: Path, *, hang: bool = False, source: str | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"steps": []}
     shots = 0
@@ -89,7 +89,8 @@ def main(name: str, out: Path, *, hang: bool = False) -> int:
 
     t0 = time.monotonic()
     env = {"VMEXIT_TUI_HOME": str(out / "home")}
-    with TmuxTerm(["vmexit-tui"], width=110, height=32, env=env) as term:
+    argv = ["vmexit-tui", *(["--source", source] if source else [])]
+    with TmuxTerm(argv, width=110, height=32, env=env) as term:
         step = "vm-list"
         try:
             screen = term.wait_for(lambda s: name in vm_rows(s), timeout=STEP_TIMEOUT)
@@ -111,9 +112,9 @@ def main(name: str, out: Path, *, hang: bool = False) -> int:
                 "samples": samples(screen),
                 "chunks": chunks(screen),
             }
-            step = "updated"  # later chunks: more samples in the table, a new rate
+            step = "updated"  # later intervals: more samples in the table, a new rate
             screen = term.wait_for(
-                lambda s: chunks(s) > first["chunks"] and samples(s) > first["samples"],
+                lambda s: samples(s) > first["samples"] and rate_text(s) is not None,
                 timeout=STEP_TIMEOUT,
             )
             shot(step, screen)
@@ -151,4 +152,6 @@ class _Done(Exception):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], Path(sys.argv[2]), hang="--hang-up" in sys.argv[3:]))
+    rest = sys.argv[3:]
+    mode = rest[rest.index("--source") + 1] if "--source" in rest else None
+    sys.exit(main(sys.argv[1], Path(sys.argv[2]), hang="--hang-up" in rest, source=mode))

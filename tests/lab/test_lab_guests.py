@@ -197,6 +197,7 @@ def test_bind_versus_raw_on_the_rt_guest_compares(rt_runs: RtRuns) -> None:
 
 
 def test_the_app_in_tmux_records_the_real_guest(lab: Lab, guests) -> None:
+    """With its default source (in L1: the kernel's hist triggers, as the status line says)."""
     job = lab.run('python -m tests.lab.l1_app_tmux gp "$LAB_OUT/app"', timeout=3600)
     keep = artifacts_dir("test_lab_guests-app")
     app = job.files / "app"
@@ -210,8 +211,7 @@ def test_the_app_in_tmux_records_the_real_guest(lab: Lab, guests) -> None:
     assert set(result["reasons"]) <= SVM_REASONS and len(result["reasons"]) >= 2
     first, later = result["first"], result["later"]
     assert first["rate"] is not None and later["rate"] is not None
-    assert later["chunks"] > first["chunks"] and later["samples"] > first["samples"]
-    assert result["perf_while_recording"], "the app recorded without perf?"
+    assert later["samples"] > first["samples"]
     assert result["exit_status"] == 0
     assert result["perf_left"] == []
 
@@ -219,7 +219,10 @@ def test_the_app_in_tmux_records_the_real_guest(lab: Lab, guests) -> None:
 def test_the_app_hung_up_mid_recording_leaves_no_perf_and_a_readable_recording(
     lab: Lab, guests
 ) -> None:
-    job = lab.run('python -m tests.lab.l1_app_tmux gp "$LAB_OUT/app" --hang-up', timeout=3600)
+    """Recording with perf record (--source perf), whose chunks must stay readable."""
+    job = lab.run(
+        'python -m tests.lab.l1_app_tmux gp "$LAB_OUT/app" --hang-up --source perf', timeout=3600
+    )
     keep = artifacts_dir("test_lab_guests-app-hang-up")
     app = job.files / "app"
     for f in [*sorted(app.glob("*.txt")), app / "result.json"]:
