@@ -1,7 +1,7 @@
 """`vmexit-tui record` of the tiny VMM in the lab, checked against perf's own `perf script`.
 
 One recording serves the module: the tiny VMM (2 vCPUs, 100 `cpuid; out` loops/s each) recorded
-with `--interval 5` for 60 s; then, for every chunk, `perf script --ns` and `perf kvm stat
+with `--interval 3` for 30 s; then, for every chunk, `perf script --ns` and `perf kvm stat
 report`. The merged report (report.txt) must equal what pairing the chunks' exits and entries
 gives, reason by reason. The exits `perf script` counts and the report does not are the chunk
 boundaries' own: an exit whose entry fell into the next chunk, or an exit at a chunk's start
@@ -33,7 +33,7 @@ tiny_vmm -c {vcpus} -d 1800 -r 100 > "$LAB_OUT/vmm.txt" &
 vmm=$!
 until grep -q running "$LAB_OUT/vmm.txt"; do sleep 0.2; done
 rec=/tmp/vmm-recording
-vmexit-tui record --pid "$vmm" --duration 60 --interval 5 --out "$rec" {args} \\
+vmexit-tui record --pid "$vmm" --duration 30 --interval 3 --out "$rec" {args} \\
     > "$LAB_OUT/record.out" 2> "$LAB_OUT/record.err"
 kill -INT "$vmm"; wait "$vmm" || true
 mkdir -p "$LAB_OUT/rec"
@@ -70,7 +70,7 @@ class VmmRecording:
 @pytest.fixture(scope="module")
 def recording(lab: Lab) -> VmmRecording:
     args = " ".join(shlex.quote(a) for a in perf_record_args())
-    job = lab.run(RECORD_SCRIPT.format(vcpus=VCPUS, args=args), timeout=1200)
+    job = lab.run_retrying(RECORD_SCRIPT.format(vcpus=VCPUS, args=args), timeout=1200)
     err = (job.files / "record.err").read_text() if (job.files / "record.err").exists() else ""
     assert job.rc == 0, f"{job.stderr}\n--- record.err ---\n{err}"
     folder = job.files / "rec"
