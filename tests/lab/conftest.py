@@ -2,6 +2,8 @@
 
 Tests that use it are marked `lab` automatically. When the lab cannot run here they skip with
 the reason, except under CI (the CI environment variable set): then they fail with it.
+If L1 crashes (nested SVM under TCG: seen rarely), the next job boots a fresh one; module
+fixtures use `lab.run_retrying` to redo their setup once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def lab() -> Iterator[Lab]:
     try:
         # its own folder, not pytest's: other sessions' cleanup must not touch a running L1
-        booted = Lab.boot()
+        booted = Lab.boot(restart_on_crash=True)
     except LabUnavailable as e:
         if os.environ.get("CI"):
             pytest.fail(f"the lab cannot run: {e}", pytrace=False)
@@ -37,6 +39,8 @@ def lab() -> Iterator[Lab]:
         yield booted
     finally:
         booted.close()
+        if booted.crashes:
+            save_json(artifacts_dir("lab-crashes"), "crashes.json", {"crashes": booted.crashes})
 
 
 @pytest.fixture

@@ -26,14 +26,15 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.lab.cpio import CpioWriter
-from tests.lab.errors import LabBootError, LabUnavailable
+from tests.lab.errors import LabBootError, LabCrashed, LabUnavailable
 from tests.lab.kernel import LabKernel, ensure_kernel
 
-__all__ = ["Lab", "LabBootError", "LabJob", "LabUnavailable"]
+__all__ = ["Lab", "LabBootError", "LabCrashed", "LabJob", "LabUnavailable"]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -41,7 +42,7 @@ QEMU = "qemu-system-x86_64"
 BUSYBOX = Path("/bin/busybox")
 L1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
 _VIRTFS = "security_model=passthrough,multidevs=remap"
-STALL_S = 600.0  # no heartbeat from L1 for this long: it is wedged, not slow
+STALL_S = 180.0  # no heartbeat (every 5 s) from L1 for this long: it is wedged, not slow
 _PREAMBLE = 'source "$LAB_TOOLS/lab.sh"\n'
 
 
@@ -145,23 +146,41 @@ def build_tools(tools: Path) -> None:
     build_l2_initrd(tools / "l2-base.cpio")
 
 
+@dataclass(frozen=True)
+class _BootSettings:
+    qemu: str
+    boot_timeout: float
+    memory_mb: int
+    cpus: int
+    cpu_model: str
+    interactive: bool
+    term_size: os.terminal_size | None
+
+
 class Lab:
-    """One running L1. Use `Lab.boot()`; `run()` jobs; `close()` (or a with block) ends it."""
+    """One running L1. Use `Lab.boot()`; `run()` jobs; `close()` (or a with block) ends it.
+
+    With `restart_on_crash`, a job that finds L1 dead (it crashed or wedged during an earlier
+    job: `LabCrashed`) boots a fresh L1 first; `crashes` counts them. The fresh L1 has no L2
+    guests: whoever started some must start them again.
+    """
 
     def __init__(
-        self, proc: subprocess.Popen[bytes], workdir: Path, kernel: LabKernel, owned: bool
-    ):
-        self.proc = proc
+        self, workdir: Path, kernel: LabKernel, owned: bool, settings: _BootSettings
+    ) -> None:
         self.workdir = workdir
         self.share = workdir / "share"
         self.console_log = workdir / "console.log"
         self.kernel = kernel
+        self.settings = settings
+        self.proc: subprocess.Popen[bytes] | None = None
         self.boot_seconds = 0.0
         self.l1_uptime = 0.0
+        self.restart_on_crash = False
+        self.crashes = 0
         self._owned = owned
         self._next_job = 0
         self._closed = False
-        self._failure = ""  # why the lab was stopped before its time, for the tests after
         self._last_beat = b""
         self._last_beat_at = time.monotonic()
         atexit.register(self.close)
@@ -179,6 +198,7 @@ class Lab:
         qemu: str = QEMU,
         interactive: bool = False,
         term_size: os.terminal_size | None = None,
+        restart_on_crash: bool = False,
     ) -> Lab:
         """Fetch the kernel if needed, build the initramfs and tools, boot L1 and wait for it.
 
@@ -193,55 +213,82 @@ class Lab:
             raise LabUnavailable(f"the cached kernel has no {kernel.vmlinuz}: remove {kernel.root}")
         owned = workdir is None
         workdir = Path(tempfile.mkdtemp(prefix="vmexit-lab-")) if workdir is None else workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        os.chmod(workdir, 0o700)
-        share = workdir / "share"
+        settings = _BootSettings(
+            qemu_path, boot_timeout, memory_mb, cpus, cpu_model, interactive, term_size
+        )
+        lab = cls(workdir, kernel, owned, settings)
+        lab.restart_on_crash = restart_on_crash
+        try:
+            lab._launch()
+        except BaseException:
+            lab.close()
+            raise
+        return lab
+
+    def _launch(self) -> None:
+        """Prepare the share, start qemu and (unless interactive) wait until L1 is ready."""
+        st, share, kernel = self.settings, self.share, self.kernel
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.workdir, 0o700)
         lab_dir = share / ".lab"
+        for stale in ("ready", "heartbeat", "stop"):
+            (lab_dir / stale).unlink(missing_ok=True)
+        self._last_beat, self._last_beat_at = b"", time.monotonic()
+        shutil.rmtree(share / "guests", ignore_errors=True)  # an earlier L1's guests are gone
         for d in (lab_dir, share / "jobs", share / "guests"):
             d.mkdir(parents=True, exist_ok=True)
         build_tools(share / "tools")
-        initrd = build_l1_initrd(kernel, workdir / "l1-initrd.cpio")
+        initrd = build_l1_initrd(kernel, self.workdir / "l1-initrd.cpio")
         shutil.copy(HERE / "l1_init.sh", lab_dir / "l1-init.sh")
         shutil.copy(HERE / "l1_runner.py", lab_dir / "runner.py")
         (lab_dir / "repo").write_text(f"{REPO}\n")
         (lab_dir / "modules").write_text(f"{kernel.slim_modules}\n")
         (lab_dir / "vmlinuz").write_text(f"{kernel.vmlinuz}\n")
         append = f"console=ttyS0 quiet panic=-1 mitigations=off labshare={share}"
-        if interactive:
+        if st.interactive:
             append += f" labmode=shell labterm={os.environ.get('TERM', 'vt100')}"
-            if term_size is not None:
-                append += f" labcols={term_size.columns} labrows={term_size.lines}"
-        console = workdir / "console.log"
+            if st.term_size is not None:
+                append += f" labcols={st.term_size.columns} labrows={st.term_size.lines}"
         argv = [
-            qemu_path, "-accel", "tcg,thread=multi", "-cpu", cpu_model,
-            "-m", str(memory_mb), "-smp", str(cpus),
+            st.qemu, "-accel", "tcg,thread=multi", "-cpu", st.cpu_model,
+            "-m", str(st.memory_mb), "-smp", str(st.cpus),
             "-nodefaults", "-display", "none", "-no-reboot",
-            "-serial", "mon:stdio" if interactive else f"file:{console}",
-            *([] if interactive else ["-monitor", "none"]),
+            "-serial", "mon:stdio" if st.interactive else f"file:{self.console_log}",
+            *([] if st.interactive else ["-monitor", "none"]),
             "-kernel", str(kernel.vmlinuz), "-initrd", str(initrd),
             "-append", append,
             "-virtfs", f"local,path=/,mount_tag=hostroot,{_VIRTFS},readonly=on",
             "-virtfs", f"local,path={share},mount_tag=labshare,{_VIRTFS}",
         ]  # fmt: skip
         started = time.monotonic()
-        stderr = open(workdir / "qemu.stderr", "wb")  # noqa: SIM115 - lives as long as qemu
-        proc = subprocess.Popen(
-            argv,
-            stdin=None if interactive else subprocess.DEVNULL,
-            stdout=None if interactive else subprocess.DEVNULL,
-            stderr=stderr,
-            preexec_fn=_die_with_parent,
-        )
-        stderr.close()
-        lab = cls(proc, workdir, kernel, owned)
-        if interactive:
-            return lab
-        try:
-            lab._wait_ready(started, boot_timeout)
-        except BaseException:
-            lab.close()
-            raise
-        return lab
+        with open(self.workdir / "qemu.stderr", "wb") as stderr:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=None if st.interactive else subprocess.DEVNULL,
+                stdout=None if st.interactive else subprocess.DEVNULL,
+                stderr=stderr,
+                preexec_fn=_die_with_parent,
+            )
+        if not st.interactive:
+            self._wait_ready(started, st.boot_timeout)
+
+    def _relaunch(self) -> None:
+        """A fresh L1 in the same folders after a crash: unfinished jobs are marked crashed."""
+        self.crashes += 1
+        self._kill_qemu()
+        for job in (self.share / "jobs").iterdir():
+            if job.is_dir() and not job.name.startswith(".") and not (job / "rc").exists():
+                (job / "rc").write_text("137\ncrashed\n")
+        self.console_log.rename(self.workdir / f"console.crash{self.crashes}.log")
+        self._launch()
+
+    def _kill_qemu(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def _alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def _heartbeat_age(self) -> float:
         """Seconds since L1's runner last changed its heartbeat (0 before the first one).
@@ -273,6 +320,7 @@ class Lab:
     def _wait_ready(self, started: float, timeout: float) -> None:
         ready = self.share / ".lab" / "ready"
         deadline = started + timeout
+        assert self.proc is not None
         while not ready.exists():
             if self.proc.poll() is not None:
                 raise LabBootError(
@@ -295,13 +343,14 @@ class Lab:
 
     def run(self, script: str, timeout: float = 300, env: dict[str, str] | None = None) -> LabJob:
         """Run a bash script as root inside L1 and return what it left (see the module doc)."""
-        if self._failure:
-            raise LabBootError(f"L1 was stopped by an earlier failure: {self._failure}")
-        if self._closed or self.proc.poll() is not None:
+        if not self._closed and not self._alive() and self.restart_on_crash:
+            self._relaunch()
+        if self._closed or not self._alive():
+            status = self.proc.poll() if self.proc is not None else None
             raise LabBootError(
-                f"L1 is not running (qemu status {self.proc.poll()}): "
-                f"{self._qemu_error()}{self._tail_note()}"
+                f"L1 is not running (qemu status {status}): {self._qemu_error()}{self._tail_note()}"
             )
+        assert self.proc is not None
         self._next_job += 1
         name = f"{self._next_job:04d}"
         jobs = self.share / "jobs"
@@ -317,18 +366,20 @@ class Lab:
         rc_file = job / "rc"
         while not rc_file.exists():
             if self.proc.poll() is not None:
-                self._failure = (
-                    f"L1 died during job {name} (qemu status {self.proc.returncode}): "
-                    f"{self._qemu_error()}{self._tail_note()}"
+                how = (
+                    "it reset itself (with -no-reboot: a triple fault or a reboot)"
+                    if self.proc.returncode == 0
+                    else f"qemu status {self.proc.returncode}"
                 )
-                raise LabBootError(self._failure)
+                raise LabCrashed(
+                    f"L1 died during job {name}: {how} {self._qemu_error()}{self._tail_note()}"
+                )
             if (stalled := self._heartbeat_age()) > STALL_S:
-                self._failure = (
+                self._kill_qemu()
+                raise LabCrashed(
                     f"L1 stopped responding during job {name}: no heartbeat for {stalled:.0f} s "
                     f"(a soft lockup in L1 looks like this; L1 was stopped){self._tail_note()}"
                 )
-                self.close()
-                raise LabBootError(self._failure)
             if time.monotonic() > deadline:
                 raise LabBootError(
                     f"L1 did not finish job {name} within {timeout:g} s + 120 s slack\n"
@@ -344,20 +395,39 @@ class Lab:
             timed_out=status[1].startswith("timeout"),
         )
 
+    def run_retrying(
+        self,
+        script: str,
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+        *,
+        prepare: Callable[[], object] | None = None,
+    ) -> LabJob:
+        """`run`, and once more on a fresh L1 if L1 crashed during it (`restart_on_crash`);
+        `prepare` runs first then (to start again what the job needs, e.g. L2 guests)."""
+        try:
+            return self.run(script, timeout, env)
+        except LabCrashed as first:
+            if not self.restart_on_crash:
+                raise
+            print(f"lab: retrying after a crash of L1: {str(first).splitlines()[0]}")
+            if prepare is not None:
+                prepare()
+            return self.run(script, timeout, env)
+
     def close(self) -> None:
         """Stop L1: ask the runner to stop, then kill qemu if it is still there. Idempotent."""
         if self._closed:
             return
         self._closed = True
         atexit.unregister(self.close)
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(OSError):
                 (self.share / ".lab" / "stop").touch()
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+                self._kill_qemu()
         if self._owned:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

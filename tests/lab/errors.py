@@ -9,3 +9,7 @@ class LabUnavailable(Exception):
 
 class LabBootError(Exception):
     """L1 did not come up, or died: the message ends with the tail of its console log."""
+
+
+class LabCrashed(LabBootError):
+    """L1 died or stopped responding during a job (seen: a reset, a soft lockup under TCG)."""

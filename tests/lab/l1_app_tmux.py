@@ -1,18 +1,20 @@
 """Inside L1: the real app in tmux on a real L2 guest. Run by a lab job:
 
-    python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR
+    python -m tests.lab.l1_app_tmux GUEST_NAME OUT_DIR [--hang-up] [--source MODE]
 
 Opens `vmexit-tui`, selects the guest, presses space and `2` (the Live tab), waits until the
-live table shows real SVM exit reasons, then until it grows with later chunks, presses space
-(stop) and `q`. Every screen it waited for is saved in OUT_DIR as NN-step.txt, and
-OUT_DIR/result.json says what happened (also when a step timed out: then "failed" holds the
-step and the last screen is saved).
+live table shows real SVM exit reasons, then until its counts grow, presses space
+(stop) and `q`. With --hang-up it kills the tmux server instead (the app gets SIGHUP, as from
+a dropped SSH session) and reads what the recording left. Every screen it waited for is saved
+in OUT_DIR as NN-step.txt, and OUT_DIR/result.json says what happened (also when a step timed
+out: then "failed" holds the step and the last screen is saved).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ import psutil
 
 from tests.e2e.test_record_tmux import vm_rows
 from tests.tmux_term import TmuxTerm, still_running
+from vmexit_tui.recording.perf_argv import report_argv
 
 SVM_REASONS = ("msr", "hlt", "interrupt", "vintr", "npf", "io", "cpuid", "pause", "hypercall")
 _ROW = re.compile(r"^\W*(" + "|".join(SVM_REASONS) + r")\s+(\d+)\s", re.MULTILINE)
@@ -48,7 +51,32 @@ def rate_text(screen: str) -> str | None:
     return m.group(1) if m else None
 
 
-def main(name: str, out: Path) -> int:
+def hang_up(term: TmuxTerm, out: Path, result: dict) -> None:
+    """SIGHUP the app mid-recording; then what is still running and what the folder holds."""
+    app = psutil.Process(term.pane_pid)
+    perfs = [p for p in term.descendants() if p.name() == "perf"]
+    result["perf_while_recording"] = [p.pid for p in perfs]
+    term.hang_up()
+    result["alive_after_hang_up"] = [p.pid for p in still_running([app, *perfs], timeout=120)]
+    folders = sorted((out / "home" / "recordings").glob("*-*"))
+    result["folders"] = [f.name for f in folders if f.is_dir()]
+    for folder in folders:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        readable = []
+        for chunk in manifest["chunks"]:
+            done = subprocess.run(
+                report_argv(folder / chunk["file"]), capture_output=True, text=True, timeout=600
+            )
+            readable.append(done.returncode == 0 and "Total Samples" in done.stderr)
+        result["manifest"] = {
+            "end_reason": manifest["end_reason"],
+            "stopped": manifest["stopped"],
+            "chunks": len(manifest["chunks"]),
+            "chunks_readable_by_perf": readable,
+        }
+
+
+def main(name: str, out: Path, *, hang: bool = False, source: str | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"steps": []}
     shots = 0
@@ -61,7 +89,8 @@ def main(name: str, out: Path) -> int:
 
     t0 = time.monotonic()
     env = {"VMEXIT_TUI_HOME": str(out / "home")}
-    with TmuxTerm(["vmexit-tui"], width=110, height=32, env=env) as term:
+    argv = ["vmexit-tui", *(["--source", source] if source else [])]
+    with TmuxTerm(argv, width=110, height=32, env=env) as term:
         step = "vm-list"
         try:
             screen = term.wait_for(lambda s: name in vm_rows(s), timeout=STEP_TIMEOUT)
@@ -83,9 +112,9 @@ def main(name: str, out: Path) -> int:
                 "samples": samples(screen),
                 "chunks": chunks(screen),
             }
-            step = "updated"  # later chunks: more samples in the table, a new rate
+            step = "updated"  # later intervals: more samples in the table, a new rate
             screen = term.wait_for(
-                lambda s: chunks(s) > first["chunks"] and samples(s) > first["samples"],
+                lambda s: samples(s) > first["samples"] and rate_text(s) is not None,
                 timeout=STEP_TIMEOUT,
             )
             shot(step, screen)
@@ -94,6 +123,10 @@ def main(name: str, out: Path) -> int:
                 "samples": samples(screen),
                 "chunks": chunks(screen),
             }
+            if hang:
+                step = "hang-up"
+                hang_up(term, out, result)
+                raise _Done
             perfs = [p.pid for p in term.descendants() if p.name() == "perf"]
             result["perf_while_recording"] = perfs
             step = "stopped"
@@ -102,6 +135,8 @@ def main(name: str, out: Path) -> int:
             step = "quit"
             term.send("q")
             result["exit_status"] = term.wait_exit(timeout=STEP_TIMEOUT)
+        except _Done:
+            pass
         except AssertionError as e:
             result["failed"] = step
             result["error"] = str(e).splitlines()[0]
@@ -112,5 +147,11 @@ def main(name: str, out: Path) -> int:
     return 0 if "failed" not in result else 1
 
 
+class _Done(Exception):
+    """The hang-up flow ends here."""
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], Path(sys.argv[2])))
+    rest = sys.argv[3:]
+    mode = rest[rest.index("--source") + 1] if "--source" in rest else None
+    sys.exit(main(sys.argv[1], Path(sys.argv[2]), hang="--hang-up" in rest, source=mode))

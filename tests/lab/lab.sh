@@ -4,7 +4,7 @@
 #   lab_guest_start NAME [-w 'shell'] [-c 'cyclictest args'] [-s smp] [-m MiB]
 #                               start an L2 QEMU guest (daemonized: it outlives the job)
 #   lab_guest_wait NAME [timeout_s]   wait until its kernel is up (L2-READY on its console)
-#   lab_guest_pid NAME          its QEMU pid
+#   lab_guest_pid NAME          its QEMU pid;  lab_guest_alive NAME: is it running
 #   lab_guest_console NAME      path of its serial console log (in the share: $LAB_GUESTS)
 #   lab_guest_stop NAME         kill it and wait until it is gone;  lab_guest_stop_all
 #
@@ -112,4 +112,11 @@ lab_pin() {
 lab_unpin() {
     local i tid
     lab_vcpu_tids "$1" | while read -r i tid; do taskset -pc "0-$(($(nproc) - 1))" "$tid" > /dev/null; done
+}
+
+# lab_guest_alive NAME: true when NAME's QEMU is running
+lab_guest_alive() {
+    local pid
+    pid=$(lab_guest_pid "$1" 2> /dev/null) || return 1
+    [[ $(cat "/proc/$pid/comm" 2> /dev/null) == qemu-system-* ]]
 }

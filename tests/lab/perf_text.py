@@ -2,10 +2,11 @@
 
 - `parse_stat_report`: the rows of a `perf kvm stat report` table (perf's layout).
 - `parse_script` + `pair_exits`: the `kvm:kvm_exit` / `kvm:kvm_entry` lines of `perf script --ns`,
-  paired per vCPU the way `perf kvm stat report` pairs them (an exit starts a measurement, the
-  next entry of that vCPU ends it; an exit with no entry after it in the same file is lost,
-  an entry with no exit before it is ignored). `PerfStat` then recomputes perf's figures:
-  count, min, max, mean and the relative standard deviation of the mean, in microseconds.
+  paired per vCPU thread the way `perf kvm stat report` pairs them (builtin-kvm.c): a thread's
+  events count only from its first `kvm_entry` in the file (where perf learns its vCPU id), so
+  an exit before that is ignored; then an exit starts a measurement and the thread's next entry
+  ends it; an exit with no entry after it in the same file is lost. `PerfStat` recomputes
+  perf's figures: count, min, max, mean and relative standard deviation of the mean (µs).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def parse_stat_report(text: str) -> tuple[dict[str, ReportRow], int | None]:
 
 @dataclass(frozen=True)
 class KvmEvent:
+    tid: int
     time_ns: int
     event: str  # "kvm_exit" | "kvm_entry"
     vcpu: int
@@ -69,8 +71,8 @@ def parse_script(lines: Iterable[str]) -> list[KvmEvent]:
         m = _EVENT.match(line)
         if m:
             out.append(
-                KvmEvent(int(m["s"]) * 1_000_000_000 + int(m["ns"]), m["event"], int(m["vcpu"]),
-                         m["reason"])
+                KvmEvent(int(m["tid"]), int(m["s"]) * 1_000_000_000 + int(m["ns"]), m["event"],
+                         int(m["vcpu"]), m["reason"])
             )  # fmt: skip
     return out
 
@@ -107,6 +109,8 @@ class Pairing:
 
     stats: dict[str, PerfStat] = field(default_factory=lambda: defaultdict(PerfStat))
     exits: Counter[str] = field(default_factory=Counter)  # every kvm_exit, by reason
+    # vCPU -> exits before the thread's first entry in the file (perf ignores them)
+    lost_at_start: Counter[int] = field(default_factory=Counter)
     lost_at_end: Counter[int] = field(default_factory=Counter)  # vCPU -> exits left unpaired
     lost_overwritten: int = 0  # an exit followed by another exit of the same vCPU
     orphan_entries: int = 0  # entries with no exit before them (the file's start)
@@ -117,23 +121,36 @@ class Pairing:
 
     @property
     def lost(self) -> int:
-        return sum(self.lost_at_end.values()) + self.lost_overwritten
+        return (
+            sum(self.lost_at_start.values())
+            + sum(self.lost_at_end.values())
+            + self.lost_overwritten
+        )
 
 
 def pair_exits(events: Iterable[KvmEvent]) -> Pairing:
-    """Pair exits with entries per vCPU, as `perf kvm stat report` does."""
+    """Pair exits with entries per vCPU thread, as `perf kvm stat report` does."""
     result = Pairing()
-    pending: dict[int, KvmEvent] = {}
+    known: set[int] = set()  # threads perf has seen a kvm_entry of
+    pending: dict[int, KvmEvent] = {}  # tid -> its open exit
     for ev in events:
         if ev.event == "kvm_exit":
             result.exits[ev.reason or "?"] += 1
-            if ev.vcpu in pending:
+            if ev.tid not in known:
+                result.lost_at_start[ev.vcpu] += 1
+                continue
+            if ev.tid in pending:
                 result.lost_overwritten += 1
-            pending[ev.vcpu] = ev
-        elif (start := pending.pop(ev.vcpu, None)) is not None:
+            pending[ev.tid] = ev
+            continue
+        if ev.tid not in known:
+            known.add(ev.tid)
+            result.orphan_entries += 1
+            continue
+        if (start := pending.pop(ev.tid, None)) is not None:
             result.stats[start.reason or "?"].add(ev.time_ns - start.time_ns)
         else:
             result.orphan_entries += 1
-    for vcpu in pending:
-        result.lost_at_end[vcpu] += 1
+    for ev in pending.values():
+        result.lost_at_end[ev.vcpu] += 1
     return result
