@@ -544,6 +544,27 @@ async def test_the_compare_table_fits_80_columns_with_no_horizontal_scrollbar(tm
         assert [c.label.plain for c in table.columns.values()][1] == "GP-RT-RAW n"  # room
 
 
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 50), (159, 60)])
+async def test_no_blank_band_between_the_live_table_and_the_chart(tmp_path, gate, size):
+    """Issue 9.7: the table is as tall as its rows, the chart starts right below it; with
+    more rows than fit, the table takes its share (2/3) and scrolls."""
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=size) as pilot:
+        await feed(pilot, app, gate, 3)
+        app.action_show_tab("live")
+        await pilot.pause()
+        table, plot = app.query_one(ExitTable), app.query_one(SeriesPlot)
+        assert table.region.height == table.row_count + 1  # header and rows, no blank lines
+        assert plot.region.y == table.region.bottom and plot.region.height >= 5
+        app.post_message(IntervalReceived(wide_interval(0, 70)))
+        await wait_for(pilot, lambda: table.row_count >= 70)
+        await pilot.pause()
+        tab = app.query_one("#live-view")
+        assert table.region.height < table.row_count + 1  # 70 rows do not fit: it scrolls
+        assert table.region.height >= (tab.region.height - 1) * 0.6
+        assert plot.region.y == table.region.bottom and plot.region.bottom == tab.region.bottom
+
+
 async def test_a_big_terminal_puts_the_detail_and_the_findings_beside_the_tables(tmp_path, gate):
     app = make_app(tmp_path, gate)
     async with app.run_test(size=(200, 50)) as pilot:
