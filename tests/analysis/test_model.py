@@ -166,8 +166,14 @@ def test_reports_with_histogram_rows_merge_exactly():
     def rep(vals: list[int]) -> Report:
         return Report(
             EventKind.VMEXIT,
-            (ExitStat("npf", len(vals), mean_us=sum(vals) / len(vals),
-                      histogram=Log2Histogram.of_values(vals)),),
+            (
+                ExitStat(
+                    "npf",
+                    len(vals),
+                    mean_us=sum(vals) / len(vals),
+                    histogram=Log2Histogram.of_values(vals),
+                ),
+            ),
         )
 
     merged = merge_reports([rep([1, 2]), rep([100]), rep([3, 3, 3])])

@@ -110,9 +110,12 @@ async def test_a_source_note_explains_silence_better_than_the_guess():
         RecordingStatus(RecordingState.RECORDING, elapsed=10.0, message="no kvm_exit here")
     )
     assert note == "no kvm_exit here"  # news: shown whole once
-    assert session.update_status(
-        RecordingStatus(RecordingState.RECORDING, elapsed=11.0, message="no kvm_exit here")
-    ) is None
+    assert (
+        session.update_status(
+            RecordingStatus(RecordingState.RECORDING, elapsed=11.0, message="no kvm_exit here")
+        )
+        is None
+    )
     assert session.silence_note == "no kvm_exit here"
 
 

@@ -126,9 +126,7 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
         return next((p for p in self.sources.problems if p.blocking), None)
 
     def _show_problems(self) -> None:
-        self.problems.show(
-            self.sources.problems, no_vms=not self.vms, demo=self.sources.simulated
-        )
+        self.problems.show(self.sources.problems, no_vms=not self.vms, demo=self.sources.simulated)
 
     def _update_status(self) -> None:
         rec, problem, text, hint = self.current, self._blocking_problem(), None, None

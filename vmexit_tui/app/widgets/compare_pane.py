@@ -263,9 +263,7 @@ class ComparePane(Vertical):
         table.styles.max_height = table.row_count + 2 if not self.has_class("-wide") else None
         self.query_one("#compare-findings", Static).update(findings_text(comparison))
 
-    def _fit_step(
-        self, columns: tuple[tuple[str, Text], ...], rows: dict[str, list[Text]]
-    ) -> int:
+    def _fit_step(self, columns: tuple[tuple[str, Text], ...], rows: dict[str, list[Text]]) -> int:
         """The first FIT_STEPS entry whose table the pane shows whole (the last if none)."""
         if self.has_class("-wide") or not self.size.width:
             return 0
