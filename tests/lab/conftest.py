@@ -2,8 +2,8 @@
 
 Tests that use it are marked `lab` automatically. When the lab cannot run here they skip with
 the reason, except under CI (the CI environment variable set): then they fail with it.
-If L1 crashes (nested SVM under TCG: seen rarely), the next job boots a fresh one; module
-fixtures use `lab.run_retrying` to redo their setup once.
+If L1 crashes (nested SVM under TCG: seen now and then), a fresh one is booted and the job
+is done once more (`Lab.run`, with `prepare=` for what the job needs started again).
 """
 
 from __future__ import annotations

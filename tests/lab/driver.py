@@ -341,8 +341,32 @@ class Lab:
                 f"L1 came up but is not usable: {'; '.join(errors)}{self._tail_note()}"
             )
 
-    def run(self, script: str, timeout: float = 300, env: dict[str, str] | None = None) -> LabJob:
-        """Run a bash script as root inside L1 and return what it left (see the module doc)."""
+    def run(
+        self,
+        script: str,
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+        *,
+        prepare: Callable[[], object] | None = None,
+        retry: bool | None = None,
+    ) -> LabJob:
+        """Run a bash script as root inside L1 and return what it left (see the module doc).
+
+        If L1 crashes during the job and the lab restarts on crashes (`retry`, by default
+        `restart_on_crash`), the job is done once more on a fresh L1, after `prepare` (to start
+        again what it needs, e.g. L2 guests); a second crash raises `LabCrashed`.
+        """
+        try:
+            return self._run_once(script, timeout, env)
+        except LabCrashed as first:
+            if not (self.restart_on_crash if retry is None else retry):
+                raise
+            print(f"lab: retrying after a crash of L1: {str(first).splitlines()[0]}")
+            if prepare is not None:
+                prepare()
+            return self._run_once(script, timeout, env)
+
+    def _run_once(self, script: str, timeout: float, env: dict[str, str] | None) -> LabJob:
         if not self._closed and not self._alive() and self.restart_on_crash:
             self._relaunch()
         if self._closed or not self._alive():
@@ -394,26 +418,6 @@ class Lab:
             files=job / "files",
             timed_out=status[1].startswith("timeout"),
         )
-
-    def run_retrying(
-        self,
-        script: str,
-        timeout: float = 300,
-        env: dict[str, str] | None = None,
-        *,
-        prepare: Callable[[], object] | None = None,
-    ) -> LabJob:
-        """`run`, and once more on a fresh L1 if L1 crashed during it (`restart_on_crash`);
-        `prepare` runs first then (to start again what the job needs, e.g. L2 guests)."""
-        try:
-            return self.run(script, timeout, env)
-        except LabCrashed as first:
-            if not self.restart_on_crash:
-                raise
-            print(f"lab: retrying after a crash of L1: {str(first).splitlines()[0]}")
-            if prepare is not None:
-                prepare()
-            return self.run(script, timeout, env)
 
     def close(self) -> None:
         """Stop L1: ask the runner to stop, then kill qemu if it is still there. Idempotent."""

@@ -68,7 +68,7 @@ class Outcome:
 @pytest.fixture(scope="module")
 def faults(lab: Lab) -> dict[str, Outcome]:
     args = " ".join(shlex.quote(a) for a in perf_record_args())
-    job = lab.run_retrying(FAULTS_SCRIPT.format(cases=" ".join(CASES), args=args), timeout=2400)
+    job = lab.run(FAULTS_SCRIPT.format(cases=" ".join(CASES), args=args), timeout=2400)
     assert job.rc == 0, f"{job.stdout}\n{job.stderr}"
     assert (job.files / "perf-left.txt").read_text() == "", "perf left running in L1"
     out = {}

@@ -49,7 +49,7 @@ class Guests:
         self.lab = lab
 
     def ensure(self) -> dict[str, int]:
-        job = _ok(self.lab.run_retrying(GUESTS_SCRIPT, timeout=1200))
+        job = _ok(self.lab.run(GUESTS_SCRIPT, timeout=1200))
         return {name: int(pid) for name, pid in (ln.split() for ln in job.stdout.splitlines())}
 
 
@@ -65,7 +65,7 @@ def guests(lab: Lab):
 def test_vms_json_finds_both_guests_raw_then_bind_and_partial(lab: Lab, guests: Guests) -> None:
     guests.ensure()
     job = _ok(
-        lab.run_retrying(
+        lab.run(
             """
             set -e
             gp=$(lab_guest_pid gp); rt=$(lab_guest_pid rt)
@@ -146,7 +146,7 @@ class RtRuns:
 def rt_runs(lab: Lab, guests: Guests) -> RtRuns:
     args = " ".join(shlex.quote(a) for a in perf_record_args())
     script = RT_RUNS_SCRIPT.format(args=args, seconds=30)
-    job = lab.run_retrying(script, timeout=2400, prepare=guests.ensure)
+    job = lab.run(script, timeout=2400, prepare=guests.ensure)
     _ok(job, "rt-raw.err", "rt-bind.err", "plain.err", "compare.err")
     keep = artifacts_dir("test_lab_guests-rt")
     for f in job.files.iterdir():
@@ -214,7 +214,7 @@ def test_bind_versus_raw_on_the_rt_guest_compares(rt_runs: RtRuns) -> None:
 def test_the_app_in_tmux_records_the_real_guest(lab: Lab, guests: Guests) -> None:
     """With its default source (in L1: the kernel's hist triggers, as the status line says)."""
     guests.ensure()
-    job = lab.run_retrying(
+    job = lab.run(
         'python -m tests.lab.l1_app_tmux gp "$LAB_OUT/app"', timeout=3600, prepare=guests.ensure
     )
     keep = artifacts_dir("test_lab_guests-app")
@@ -239,7 +239,7 @@ def test_the_app_hung_up_mid_recording_leaves_no_perf_and_a_readable_recording(
 ) -> None:
     """Recording with perf record (--source perf), whose chunks must stay readable."""
     guests.ensure()
-    job = lab.run_retrying(
+    job = lab.run(
         'python -m tests.lab.l1_app_tmux gp "$LAB_OUT/app" --hang-up --source perf',
         timeout=3600,
         prepare=guests.ensure,

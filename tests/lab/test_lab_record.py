@@ -70,7 +70,7 @@ class VmmRecording:
 @pytest.fixture(scope="module")
 def recording(lab: Lab) -> VmmRecording:
     args = " ".join(shlex.quote(a) for a in perf_record_args())
-    job = lab.run_retrying(RECORD_SCRIPT.format(vcpus=VCPUS, args=args), timeout=1200)
+    job = lab.run(RECORD_SCRIPT.format(vcpus=VCPUS, args=args), timeout=1200)
     err = (job.files / "record.err").read_text() if (job.files / "record.err").exists() else ""
     assert job.rc == 0, f"{job.stderr}\n--- record.err ---\n{err}"
     folder = job.files / "rec"
