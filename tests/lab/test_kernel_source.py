@@ -24,9 +24,10 @@ start_vmm() {  # start_vmm VAR: a frozen 2-vCPU tiny VMM whose vCPU threads exis
     kill -STOP $pid
     eval "$1=$pid"
 }
-wait_recording() {  # wait_recording ERRFILE: until `record` says it records (or 300 s)
+wait_recording() {  # wait_recording ERRFILE PID: until `record` says it records (or 300 s)
     for i in $(seq 1500); do
         grep -q "^vmexit-tui record: recording" "$1" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || break  # it ended without recording: say why at once
         sleep 0.2
     done
     echo "no 'recording' line in $1:" >&2; cat "$1" >&2; return 1
@@ -68,7 +69,7 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
         REC=$!
         perf stat -x, -e kvm:kvm_exit -p $VMM -o "$LAB_OUT/stat.csv" &
         STAT=$!
-        wait_recording "$LAB_OUT/k.err" || exit 1
+        wait_recording "$LAB_OUT/k.err" $REC || exit 1
         ours > "$LAB_OUT/during.txt"
         sleep 3
         kill -CONT $VMM; sleep 6; kill -STOP $VMM
@@ -134,7 +135,7 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
         RA=$!
         rec b $B
         RB=$!
-        wait_recording "$LAB_OUT/a.err" && wait_recording "$LAB_OUT/b.err" || exit 1
+        wait_recording "$LAB_OUT/a.err" $RA && wait_recording "$LAB_OUT/b.err" $RB || exit 1
         echo "both: $(ours | tr '\n' ' ')"
         sleep 3
         kill -TERM $RB; wait $RB; echo "b rc $?"
@@ -145,12 +146,12 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
 
         rec c $A
         RC=$!
-        wait_recording "$LAB_OUT/c.err" || exit 1
+        wait_recording "$LAB_OUT/c.err" $RC || exit 1
         kill -KILL $RC; wait $RC
         echo "killed: $(ours | tr '\n' ' ')"
         rec d $A
         RD=$!
-        wait_recording "$LAB_OUT/d.err" || exit 1
+        wait_recording "$LAB_OUT/d.err" $RD || exit 1
         echo "restarted: $(ours | tr '\n' ' ')"
         kill -INT $RD; wait $RD; echo "d rc $?"
         echo "end: $(ours | tr '\n' ' ')"

@@ -62,7 +62,10 @@ static void *run_vcpu(void *arg) {
             die("KVM_RUN");
         }
         if (run->exit_reason != KVM_EXIT_IO) {
-            fprintf(stderr, "tiny_vmm: vcpu %d: unexpected exit reason %u\n", v->index, run->exit_reason);
+            fprintf(stderr, "tiny_vmm: vcpu %d: unexpected exit reason %u", v->index, run->exit_reason);
+            if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)  /* KVM could not go on: say why */
+                fprintf(stderr, " (internal error, suberror %u)", run->internal.suberror);
+            fprintf(stderr, "\n");
             exit(1);
         }
         v->loops++;
