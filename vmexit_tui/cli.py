@@ -29,6 +29,20 @@ def _command_modules() -> list[ModuleType]:
     return sorted(found, key=lambda m: m.NAME)
 
 
+def _tui_args(argv: list[str]) -> argparse.Namespace | None:
+    """The TUI's arguments when `argv` names no command and asks no help, else None.
+
+    Opening the TUI then imports no command module: its first frame comes sooner."""
+    names = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+    if {"-h", "--help"} & set(argv) or names & set(argv):
+        return None
+    args, rest = build_parser(with_commands=False).parse_known_args(argv)
+    if rest:
+        return None  # a command (or a mistake the full parser explains)
+    args.command = None
+    return args
+
+
 class _OneLineErrors(argparse.ArgumentParser):
     """A bad option is one line on stderr (`--duration: must be 0 or more, got -5`), no usage."""
 
@@ -36,8 +50,9 @@ class _OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser: TUI options at the top, one sub-parser per command."""
+def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+    """The full argument parser: TUI options at the top, one sub-parser per command
+    (`with_commands=False`: the TUI's options only, without importing every command)."""
     parser = _OneLineErrors(
         prog="vmexit-tui",
         description="Why do your KVM guests leave guest mode? Live VM-exit statistics "
@@ -73,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often the fleet view reads the exporters (default 5)",
     )
     add_latency_arguments(parser, stdin=False)  # for the TUI
+    if not with_commands:
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
@@ -83,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _tui_args(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)
     try:
         if args.command is None:
             from vmexit_tui.app.main import run_app  # imported late: the core needs no Textual
