@@ -155,6 +155,14 @@ def test_auto_on_this_host_counts_writes_report_json_and_no_perf_data(guest, tmp
         else data["rows"] == []
     )
     assert (out / "report.json").stat().st_mode & 0o777 == 0o600
+    # no chunks, but a manifest all the same: how it was recorded and how it ended
+    m = read_manifest(out)
+    assert m["source"] == "count" and m["vm_pid"] == guest.pid
+    assert m["end_reason"] == "duration-reached" and m["ok"] is True
+    assert 2.0 < m["stopped"] - m["started"] < 30
+    assert m["argv"][:3] == ["perf", "stat", "-x,"] and m["chunks"] == []
+    assert m["pinning_at_start"] == "raw" and m["pinning_at_end"] == "raw"
+    assert (out / "manifest.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_kernel_source_on_this_host_is_refused_with_the_reason(guest, tmp_path):

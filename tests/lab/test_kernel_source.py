@@ -119,8 +119,12 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
         assert sum(row["histogram"].values()) == row["samples"]
         assert row["bounds"] is True and row["p50_us"] <= row["p99_us"] <= row["max_bound_us"]
 
-    # nothing on disk but the reports; nothing left in tracefs
-    assert sorted((files / "k.ls").read_text().split()) == ["report.json", "report.txt"]
+    # nothing on disk but the reports and the manifest; nothing left in tracefs
+    listing = sorted((files / "k.ls").read_text().split())
+    assert listing == ["manifest.json", "report.json", "report.txt"]
+    manifest = json.loads((files / "k" / "manifest.json").read_text())
+    assert manifest["source"] == "kernel" and manifest["end_reason"] == "stopped"
+    assert manifest["ok"] is True and manifest["stopped"] > manifest["started"] > 0
     assert (files / "during.txt").read_text().split(), "the kernel source set nothing up"
     assert (files / "after.txt").read_text().split() == []
 

@@ -14,6 +14,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +38,12 @@ from vmexit_tui.recording.latency_session import (
     pump,
     session_from_args,
 )
-from vmexit_tui.recording.perf_chunks import make_private_dir, write_private
+from vmexit_tui.recording.perf_chunks import (
+    Manifest,
+    make_private_dir,
+    write_manifest,
+    write_private,
+)
 from vmexit_tui.recording.perf_supervision import RecorderBase
 from vmexit_tui.recording.protocol import (
     EndReason,
@@ -176,12 +182,55 @@ def latency_text(session: LatencySession) -> str:
     return "\n".join(lines)
 
 
+def choice_is_perf_record(choice: modes.ModeChoice | None, args: argparse.Namespace) -> bool:
+    """perf record in chunks: its recorder writes its own manifest."""
+    return not args.live and (choice is None or choice.mode is modes.Mode.PERF)
+
+
 def _default_out(vm: VmInfo) -> Path:
     return new_recording_folder(vm.name, vm.pid)
 
 
 def run(args: argparse.Namespace) -> int:
     return asyncio.run(_record(args))
+
+
+def source_manifest(
+    recorder: RecorderBase, source: str, kinds: tuple[EventKind, ...], vcpu: int | None
+) -> Manifest:
+    """The manifest of a recording whose source keeps no chunks (kernel, count, perf live):
+    written when it starts recording and again when it ends, beside report.txt/json."""
+    from vmexit_tui.host.audit import audit
+
+    vm = recorder.vm
+    return Manifest(
+        vm_name=vm.name,
+        vm_pid=vm.pid,
+        vm_started=vm.started,
+        pinning_at_start=str(vm.pinning),
+        perf_version=None,
+        argv=list(getattr(recorder, "argv", None) or []),
+        report_argv=[],
+        interval_s=recorder.interval_s,
+        events=[str(k) for k in kinds],
+        vcpu=vcpu,
+        started=recorder.started or 0.0,
+        source=source,
+        audit=[c.to_json() for c in audit([vm])],
+    )
+
+
+def finish_manifest(manifest: Manifest, recorder: RecorderBase, ended: RecordingEnded) -> None:
+    """Fill in how the recording ended (the fields PerfRecorder fills for its own)."""
+    from vmexit_tui.recording.perf_record import pinning_now
+
+    manifest.stopped = recorder.info.stopped or time.time()
+    manifest.pinning_at_end = recorder.info.pinning_at_end or pinning_now(recorder.vm)
+    manifest.end_reason = str(ended.reason)
+    manifest.end_detail = ended.detail
+    manifest.ok = ended.ok
+    if recorder.latency_summary is not None:
+        manifest.latency = recorder.latency_summary()
 
 
 async def _record(args: argparse.Namespace) -> int:
@@ -269,6 +318,13 @@ async def _record(args: argparse.Namespace) -> int:
     acc = RunAccumulator()
     ended: RecordingEnded | None = None
     message: str | None = None
+    # kernel, count and perf live keep no chunks: the manifest is written here
+    manifest_source = (
+        None
+        if out_dir is None or choice_is_perf_record(choice, args)
+        else (str(choice.mode) if choice is not None else "perf-live")
+    )
+    manifest: Manifest | None = None
     try:
         async for event in recorder.events():
             if isinstance(event, Interval):
@@ -285,6 +341,10 @@ async def _record(args: argparse.Namespace) -> int:
                     )
                     if choice is not None:  # said once it records: a refusal stays one line
                         io.err(f"source: {choice.mode.title} ({choice.why})")
+                    if manifest_source is not None and out_dir is not None:
+                        manifest = source_manifest(recorder, manifest_source, kinds, args.vcpu)
+                        make_private_dir(out_dir)
+                        write_manifest(out_dir, manifest)
                 final = event.state in (RecordingState.STOPPED, RecordingState.FAILED)
                 if event.message and event.message != message and not final:
                     io.err(f"note: {event.message}")
@@ -303,6 +363,9 @@ async def _record(args: argparse.Namespace) -> int:
                 await asyncio.wait_for(latency_task, 10)
 
     assert ended is not None
+    if manifest is not None and out_dir is not None:
+        finish_manifest(manifest, recorder, ended)
+        write_manifest(out_dir, manifest)
     if not ended.ok and acc.intervals == 0:
         io.err(ended.summary)
         return 1

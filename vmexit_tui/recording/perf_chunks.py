@@ -168,6 +168,7 @@ class Manifest:
     chunks: list[dict[str, Any]] = field(default_factory=list)
     unfinished_chunk: str | None = None
     tool: str = "vmexit-tui"
+    source: str = "perf"  # how it was recorded: perf (chunks), kernel, count, perf-live
     audit: list[dict[str, str]] = field(default_factory=list)  # host RT checks at start
     latency: dict[str, Any] | None = None  # cyclictest summary at the end, when one was read
 
