@@ -35,6 +35,20 @@ wait_recording() {  # wait_recording ERRFILE PID: until `record` says it records
 ours() {  # our instances and synthetic events
     ls $T/instances | grep '^vmexit-tui-'; grep -o '^vmexit_tui_[0-9_]*' $T/synthetic_events; true
 }
+end_vmm() {  # end_vmm PID...: SIGCONT+SIGTERM; SIGKILL after 10 s, saving where each thread was
+    local pid
+    for pid in "$@"; do kill -CONT $pid; kill $pid; done 2>/dev/null
+    for pid in "$@"; do
+        for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+        kill -0 $pid 2>/dev/null || continue
+        # seen under TCG: a vCPU thread that never leaves KVM_RUN after SIGTERM
+        for t in /proc/$pid/task/*; do
+            echo "== $t $(cat $t/comm) state $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan)"
+            cat $t/stack
+        done >> "$LAB_OUT/vmm-stuck.txt" 2>&1
+        kill -KILL $pid
+    done
+}
 rec() {  # rec NAME PID: record the VM into $LAB_OUT/NAME in the background
     vmexit-tui record --source kernel --pid $2 --out "$LAB_OUT/$1" 2> "$LAB_OUT/$1.err" >/dev/null &
 }
@@ -76,7 +90,7 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
         sleep 4  # the recorder reads at least one interval after the freeze
         kill -INT $STAT; wait $STAT
         kill -INT $REC; wait $REC; echo "record rc $?"
-        kill -CONT $VMM; kill $VMM; wait $PREC
+        end_vmm $VMM; wait $PREC
         perf kvm -i /tmp/kernel-perf.data stat report --event=vmexit > "$LAB_OUT/perf.txt" 2>&1
         rm -f /tmp/kernel-perf.data
         ours > "$LAB_OUT/after.txt"
@@ -160,7 +174,7 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
         kill -INT $RD; wait $RD; echo "d rc $?"
         echo "end: $(ours | tr '\n' ' ')"
         echo "pids $RA $RB $RC $RD"
-        kill -CONT $B; kill $A $B; wait
+        end_vmm $A $B; wait
         """,
         timeout=900,
     )
@@ -236,7 +250,7 @@ def test_q_in_the_app_removes_everything_it_set_up(lab: Lab) -> None:
         for i in $(seq 300); do tmux has-session -t kq 2>/dev/null || break; sleep 0.2; done
         tmux has-session -t kq 2>/dev/null && { echo "app still running"; tmux kill-session -t kq; }
         echo "after q: $(ours | tr '\n' ' ')"
-        kill $VMM
+        end_vmm $VMM
         """,
         timeout=600,
     )
