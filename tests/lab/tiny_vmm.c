@@ -40,21 +40,28 @@ static void die(const char *what) { fprintf(stderr, "tiny_vmm: %s: %s\n", what, 
 static void on_signal(int sig) { (void)sig; stop = 1; }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
-static void *run_vcpu(void *arg) {
-    struct vcpu *v = arg;
-    char name[16];
-    snprintf(name, sizeof name, "vcpu%d", v->index);
-    pthread_setname_np(pthread_self(), name);
-    int fd = ioctl(vm_fd, KVM_CREATE_VCPU, v->index);
+/* A vCPU in real mode at CODE_ADDR, its kvm_run mapped into *run. */
+static int new_vcpu(int id, struct kvm_run **run) {
+    int fd = ioctl(vm_fd, KVM_CREATE_VCPU, id);
     if (fd < 0) die("KVM_CREATE_VCPU");
-    struct kvm_run *run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (run == MAP_FAILED) die("mmap kvm_run");
+    *run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (*run == MAP_FAILED) die("mmap kvm_run");
     struct kvm_sregs sregs;
     if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0) die("KVM_GET_SREGS");
     sregs.cs.base = 0; sregs.cs.selector = 0;
     if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0) die("KVM_SET_SREGS");
     struct kvm_regs regs = {.rip = CODE_ADDR, .rflags = 0x2};
     if (ioctl(fd, KVM_SET_REGS, &regs) < 0) die("KVM_SET_REGS");
+    return fd;
+}
+
+static void *run_vcpu(void *arg) {
+    struct vcpu *v = arg;
+    char name[16];
+    snprintf(name, sizeof name, "vcpu%d", v->index);
+    pthread_setname_np(pthread_self(), name);
+    struct kvm_run *run;
+    int fd = new_vcpu(v->index, &run), replaced = 0;
     double start = now();
     while (!stop) {
         if (ioctl(fd, KVM_RUN, 0) < 0) {
@@ -62,11 +69,18 @@ static void *run_vcpu(void *arg) {
             die("KVM_RUN");
         }
         if (run->exit_reason != KVM_EXIT_IO) {
+            /* Seen in the lab (nested SVM under TCG), after SIGSTOP/SIGCONT: a vCPU that runs
+             * off its code (an MMIO exit) or that KVM cannot emulate. The guest code cannot do
+             * that; go on with a fresh vCPU (a new id) rather than end the run. */
             fprintf(stderr, "tiny_vmm: vcpu %d: unexpected exit reason %u", v->index, run->exit_reason);
-            if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)  /* KVM could not go on: say why */
+            if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
                 fprintf(stderr, " (internal error, suberror %u)", run->internal.suberror);
-            fprintf(stderr, "\n");
-            exit(1);
+            if (++replaced > 10) { fprintf(stderr, "; giving up\n"); exit(1); }
+            fprintf(stderr, "; going on with a fresh vCPU\n");
+            munmap(run, run_size);
+            close(fd);
+            fd = new_vcpu(v->index + MAX_VCPUS * replaced, &run);
+            continue;
         }
         v->loops++;
         if (max_loops >= 0 && v->loops >= max_loops) break;
