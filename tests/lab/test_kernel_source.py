@@ -21,6 +21,7 @@ start_vmm() {  # start_vmm VAR: a frozen 2-vCPU tiny VMM whose vCPU threads exis
     tiny_vmm -c 2 -d 900 -r 1500 > "$LAB_OUT/vmm-$1.txt" 2>&1 &
     local pid=$!
     for i in $(seq 200); do [ "$(ls /proc/$pid/task | wc -l)" -ge 3 ] && break; sleep 0.1; done
+    sleep 1  # into their loops first: a SIGSTOP during vCPU setup derailed vCPUs (nested, TCG)
     kill -STOP $pid
     eval "$1=$pid"
 }
@@ -77,6 +78,7 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
             VMM=$(pgrep -P $PREC -x tiny_vmm) && [ "$(ls /proc/$VMM/task | wc -l)" -ge 3 ] && break
             sleep 0.05
         done
+        sleep 1  # as in start_vmm
         kill -STOP $VMM
         vmexit-tui record --source kernel --pid $VMM --out "$LAB_OUT/k" \
             > "$LAB_OUT/k.out" 2> "$LAB_OUT/k.err" &
