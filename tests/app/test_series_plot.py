@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual_plotext.plotext_plot import Plot
@@ -30,10 +31,18 @@ def _plotext_chart(points: int) -> str:
 
 
 def _cells(renderable, width: int) -> list[list[tuple[str, object]]]:
-    """(character, style) of every cell: independent of how the text is split in segments."""
+    """What every cell shows: its character and colours (a blank's foreground does not
+    show); independent of how the text is split in segments."""
     console = Console(width=width, color_system="truecolor", force_terminal=True)
     lines = console.render_lines(renderable, console.options, pad=False)
-    return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
+    return [
+        [
+            (ch, Style(bgcolor=seg.style.bgcolor) if ch.isspace() and seg.style else seg.style)
+            for seg in line
+            for ch in seg.text
+        ]
+        for line in lines
+    ]
 
 
 def test_ansi_lines_match_rich_from_ansi():
@@ -44,6 +53,8 @@ def test_ansi_lines_match_rich_from_ansi():
     rich = _cells(Text.from_ansi(chart), 70)
     assert _cells(decoded, 70) == rich[:15]
     assert not any(rich[15:]), "Text.from_ansi only adds its closing empty line"
+    # a few segments per line, not one per colour change as plotext writes them
+    assert sum(map(len, decoded.lines)) * 3 < chart.count("\x1b[0m")
 
 
 def test_ansi_lines_match_rich_with_truecolor_themes():

@@ -54,6 +54,9 @@ class AnsiLines:
 
     @staticmethod
     def decode(ansi: str) -> list[list[Segment]] | None:
+        """Segments per line, one per run of a colour: a run of blanks joins its neighbour
+        (a blank's foreground does not show), so a chart line is a few segments, not one
+        per cell as plotext writes them, and every repaint of it is cheaper."""
         colors: dict[str, Color] = {}
         styles: dict[tuple[Color | None, Color | None], Style] = {}
         lines: list[list[Segment]] = []
@@ -61,6 +64,9 @@ class AnsiLines:
         bg: Color | None = None
         for raw in ansi.splitlines():
             line: list[Segment] = []
+            run: list[str] = []  # the texts of the run being joined
+            run_style: Style | None = None
+            blank = True  # the run so far is blanks only
             parts = _SGR.split(raw)
             for i, part in enumerate(parts):
                 if i % 2:  # an SGR code
@@ -83,7 +89,19 @@ class AnsiLines:
                     style = styles.get((fg, bg))
                     if style is None:
                         style = styles[(fg, bg)] = Style(color=fg, bgcolor=bg)
-                    line.append(Segment(part, style))
+                    is_blank = part.isspace()
+                    if run_style is not None and (
+                        style is run_style or (run_style.bgcolor == bg and (is_blank or blank))
+                    ):
+                        run.append(part)
+                        if blank and not is_blank:
+                            run_style, blank = style, False
+                        continue
+                    if run_style is not None:
+                        line.append(Segment("".join(run), run_style))
+                    run, run_style, blank = [part], style, is_blank
+            if run_style is not None:
+                line.append(Segment("".join(run), run_style))
             lines.append(line)
         return lines
 
