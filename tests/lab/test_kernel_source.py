@@ -17,12 +17,15 @@ from vmexit_tui.formats.perf_parser import parse_reports
 # shell helpers for the jobs below
 HELPERS = r"""
 T=/sys/kernel/tracing
-start_vmm() {  # start_vmm VAR: a frozen 2-vCPU tiny VMM whose vCPU threads exist
+start_vmm() {  # start_vmm VAR [run]: a 2-vCPU tiny VMM whose vCPUs run; frozen unless "run"
     tiny_vmm -c 2 -d 900 -r 1500 > "$LAB_OUT/vmm-$1.txt" 2>&1 &
     local pid=$!
     for i in $(seq 200); do [ "$(ls /proc/$pid/task | wc -l)" -ge 3 ] && break; sleep 0.1; done
     sleep 1  # into their loops first: a SIGSTOP during vCPU setup derailed vCPUs (nested, TCG)
-    kill -STOP $pid
+    # SIGSTOP/SIGCONT of a running tiny VMM is what preceded every derailed vCPU and the L1
+    # panics ("corrupted stack end detected inside scheduler" in a vCPU thread) seen in this
+    # lab: freeze only where the test needs it
+    [ "${2:-}" = run ] || kill -STOP $pid
     eval "$1=$pid"
 }
 wait_recording() {  # wait_recording ERRFILE PID: until `record` says it records (or 300 s)
@@ -92,7 +95,7 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
         sleep 4  # the recorder reads at least one interval after the freeze
         kill -INT $STAT; wait $STAT
         kill -INT $REC; wait $REC; echo "record rc $?"
-        end_vmm $VMM; wait $PREC
+        kill -KILL $VMM; wait $PREC  # frozen: it dies without running again
         perf kvm -i /tmp/kernel-perf.data stat report --event=vmexit > "$LAB_OUT/perf.txt" 2>&1
         rm -f /tmp/kernel-perf.data
         ours > "$LAB_OUT/after.txt"
@@ -149,8 +152,7 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
     job = lab.run(
         HELPERS
         + r"""
-        start_vmm A; start_vmm B
-        kill -CONT $A   # A makes exits, B stays frozen
+        start_vmm A run; start_vmm B  # A makes exits, B stays frozen
         rec a $A
         RA=$!
         rec b $B
@@ -176,7 +178,8 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
         kill -INT $RD; wait $RD; echo "d rc $?"
         echo "end: $(ours | tr '\n' ' ')"
         echo "pids $RA $RB $RC $RD"
-        end_vmm $A $B; wait
+        kill -KILL $B  # frozen: it dies without running again
+        end_vmm $A; wait
         """,
         timeout=900,
     )
@@ -238,7 +241,7 @@ def test_q_in_the_app_removes_everything_it_set_up(lab: Lab) -> None:
     job = lab.run(
         HELPERS
         + r"""
-        start_vmm VMM; kill -CONT $VMM
+        start_vmm VMM run
         export VMEXIT_TUI_HOME=/tmp/kernel-q-home
         tmux new-session -d -s kq -x 120 -y 30 "vmexit-tui --source kernel"
         for i in $(seq 900); do  # the VM list shows the VMM (Python starts slowly here)
