@@ -37,7 +37,7 @@ def _ok(job: LabJob, *logs: str) -> LabJob:
 GUESTS_SCRIPT = f"""
 lab_guest_alive gp || lab_guest_start gp -w 'while :; do usleep 1000; done &'
 lab_guest_alive rt || lab_guest_start rt -c {shlex.quote(RT_CYCLICTEST)}
-lab_guest_wait gp 900 && lab_guest_wait rt 900
+lab_guest_wait gp 900 && lab_guest_wait rt 900 || exit 1
 echo "gp $(lab_guest_pid gp)"; echo "rt $(lab_guest_pid rt)"
 """
 
@@ -49,7 +49,10 @@ class Guests:
         self.lab = lab
 
     def ensure(self) -> dict[str, int]:
-        job = _ok(self.lab.run(GUESTS_SCRIPT, timeout=1200))
+        job = self.lab.run(GUESTS_SCRIPT, timeout=1200)
+        if job.rc != 0:  # one died booting (its console tail is in stderr): start it again
+            print(f"lab: starting the guests again: {job.stderr.strip()[-500:]}")
+            job = _ok(self.lab.run(GUESTS_SCRIPT, timeout=1200))
         return {name: int(pid) for name, pid in (ln.split() for ln in job.stdout.splitlines())}
 
 
