@@ -17,15 +17,15 @@ from vmexit_tui.formats.perf_parser import parse_reports
 # shell helpers for the jobs below
 HELPERS = r"""
 T=/sys/kernel/tracing
-start_vmm() {  # start_vmm VAR [run]: a 2-vCPU tiny VMM whose vCPUs run; frozen unless "run"
-    tiny_vmm -c 2 -d 900 -r 1500 > "$LAB_OUT/vmm-$1.txt" 2>&1 &
+start_vmm() {  # start_vmm VAR [run|idle]: a 2-vCPU tiny VMM, frozen unless "run" or "idle"
+    tiny_vmm -c 2 -d 900 -r 300 $([ "${2:-}" = idle ] && echo -p) > "$LAB_OUT/vmm-$1.txt" 2>&1 &
     local pid=$!
     for i in $(seq 200); do [ "$(ls /proc/$pid/task | wc -l)" -ge 3 ] && break; sleep 0.1; done
     sleep 1  # into their loops first: a SIGSTOP during vCPU setup derailed vCPUs (nested, TCG)
-    # SIGSTOP/SIGCONT of a running tiny VMM is what preceded every derailed vCPU and the L1
-    # panics ("corrupted stack end detected inside scheduler" in a vCPU thread) seen in this
-    # lab: freeze only where the test needs it
-    [ "${2:-}" = run ] || kill -STOP $pid
+    # Derailed vCPUs and L1 panics ("corrupted stack end detected inside scheduler" in a vCPU
+    # thread) followed a frozen VMM resumed, and two VMMs running at once (nested SVM, TCG):
+    # freeze only where the test needs it, and let a VM that only has to exist stay idle (-p)
+    [ -n "${2:-}" ] || kill -STOP $pid
     eval "$1=$pid"
 }
 wait_recording() {  # wait_recording ERRFILE PID: until `record` says it records (or 300 s)
@@ -74,7 +74,7 @@ def test_counts_shares_and_vcpus_agree_with_perf_on_the_same_exits(lab: Lab) -> 
         # attached with -p to the frozen VMM, perf kvm stat record kept no samples in L1, and its
         # file is mmapped (not possible on the 9p share): it starts the VMM itself, frozen as
         # soon as its vCPUs exist (the few exits before that are perf's alone)
-        perf kvm stat record -o /tmp/kernel-perf.data -- tiny_vmm -c 2 -d 900 -r 1500 \
+        perf kvm stat record -o /tmp/kernel-perf.data -- tiny_vmm -c 2 -d 900 -r 300 \
             > "$LAB_OUT/vmm.txt" 2> "$LAB_OUT/prec.err" &
         PREC=$!
         for i in $(seq 600); do
@@ -152,7 +152,7 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
     job = lab.run(
         HELPERS
         + r"""
-        start_vmm A run; start_vmm B  # A makes exits, B stays frozen
+        start_vmm A run; start_vmm B idle  # A makes exits, B never runs its vCPUs
         rec a $A
         RA=$!
         rec b $B
@@ -178,8 +178,7 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
         kill -INT $RD; wait $RD; echo "d rc $?"
         echo "end: $(ours | tr '\n' ' ')"
         echo "pids $RA $RB $RC $RD"
-        kill -KILL $B  # frozen: it dies without running again
-        end_vmm $A; wait
+        end_vmm $A $B; wait
         """,
         timeout=900,
     )
@@ -201,11 +200,11 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
     assert set(lines["restarted"].split()) == {f"vmexit-tui-{rd}", f"vmexit_tui_{rd}"}
     assert f"vmexit-tui-{rc}" in (job.files / "d.err").read_text()
     assert lines["end"].split() == []
-    # the two VMs did not mix: frozen B saw (almost) nothing while A ran
+    # the two VMs did not mix: idle B saw nothing while A ran
     a = json.loads((job.files / "a" / "report.json").read_text())
     b = json.loads((job.files / "b" / "report.json").read_text())
     assert a["total_samples"] > 1000
-    assert b["total_samples"] < 10
+    assert b["total_samples"] == 0
 
 
 def test_per_vcpu_rows_of_a_two_vcpu_l2_guest_add_up(lab: Lab) -> None:

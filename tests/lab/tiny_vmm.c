@@ -6,8 +6,9 @@
  *     vcpu 0 loops 12345
  * and, first, "tiny_vmm: running pid PID" so a job can attach perf to it.
  *
- * usage: tiny_vmm [-c vcpus] [-d seconds] [-n loops per vcpu] [-r loops per second per vcpu]
- * Stops at the first of -d / -n (default: -d 5), or on SIGINT/SIGTERM.
+ * usage: tiny_vmm [-c vcpus] [-d seconds] [-n loops per vcpu] [-r loops per second per vcpu] [-p]
+ * Stops at the first of -d / -n (default: -d 5), or on SIGINT/SIGTERM. With -p (idle) the vCPUs
+ * are created but never run: a KVM guest with vCPU threads and no exits at all.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +34,7 @@ static int vm_fd, kvm_fd, run_size;
 static volatile sig_atomic_t stop;
 static double duration = -1, rate = 0;
 static long max_loops = -1;
+static int idle;
 
 struct vcpu { int index; long loops; pthread_t thread; };
 
@@ -63,6 +65,12 @@ static void *run_vcpu(void *arg) {
     struct kvm_run *run;
     int fd = new_vcpu(v->index, &run), replaced = 0;
     double start = now();
+    while (idle && !stop) {  /* -p: a vCPU that exists and never enters guest mode */
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+        if (duration >= 0 && now() - start >= duration) break;
+    }
+    if (idle) return NULL;
     while (!stop) {
         if (ioctl(fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR) continue;
@@ -100,14 +108,15 @@ static void *run_vcpu(void *arg) {
 
 int main(int argc, char **argv) {
     int nvcpus = 1, opt;
-    while ((opt = getopt(argc, argv, "c:d:n:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "c:d:n:r:p")) != -1) {
         switch (opt) {
         case 'c': nvcpus = atoi(optarg); break;
         case 'd': duration = atof(optarg); break;
         case 'n': max_loops = atol(optarg); break;
         case 'r': rate = atof(optarg); break;
+        case 'p': idle = 1; break;
         default:
-            fprintf(stderr, "usage: %s [-c vcpus] [-d seconds] [-n loops] [-r loops/s per vcpu]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-c vcpus] [-d seconds] [-n loops] [-r loops/s per vcpu] [-p]\n", argv[0]);
             return 2;
         }
     }
