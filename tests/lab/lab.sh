@@ -7,6 +7,7 @@
 #   lab_guest_pid NAME          its QEMU pid;  lab_guest_alive NAME: is it running
 #   lab_guest_console NAME      path of its serial console log (in the share: $LAB_GUESTS)
 #   lab_guest_stop NAME         kill it and wait until it is gone;  lab_guest_stop_all
+#   lab_wait PID [timeout_s] [NAME]   wait for a background job; on a hang: stacks saved, SIGKILL
 #
 # An L2 guest boots $LAB_KERNEL with a busybox initramfs; -w runs a shell snippet after boot,
 # -c runs cyclictest with those arguments after it (output on the console). vCPU threads are
@@ -119,4 +120,29 @@ lab_guest_alive() {
     local pid
     pid=$(lab_guest_pid "$1" 2> /dev/null) || return 1
     [[ $(cat "/proc/$pid/comm" 2> /dev/null) == qemu-system-* ]]
+}
+
+# lab_wait PID [timeout_s=120] [NAME]: wait for a background job of this shell and return its
+# status; if it outlives the timeout (seen: a stop that never finished, nested SVM under TCG),
+# save what it and its children were doing in $LAB_OUT/hung-NAME.txt, SIGKILL them, return 124.
+lab_wait() {
+    local pid=$1 timeout=${2:-120} name=${3:-$1} i kids p
+    for ((i = 0; i < timeout * 5; i++)); do
+        kill -0 "$pid" 2> /dev/null || { wait "$pid"; return $?; }
+        sleep 0.2
+    done
+    kids=$(pgrep -P "$pid" | tr '\n' ' ')
+    {
+        ps -eo pid,ppid,stat,wchan:32,etime,args
+        for p in $pid $kids; do
+            echo "== $p $(tr '\0' ' ' < /proc/$p/cmdline 2> /dev/null)"
+            for t in /proc/$p/task/*; do
+                echo "-- $t $(cat $t/comm 2> /dev/null) $(cut -d' ' -f3 $t/stat 2> /dev/null)"
+                cat $t/stack 2> /dev/null
+            done
+        done
+    } > "$LAB_OUT/hung-$name.txt" 2>&1
+    kill -9 $pid $kids 2> /dev/null
+    echo "lab_wait: $name (pid $pid) still running after ${timeout}s: see hung-$name.txt" >&2
+    return 124
 }

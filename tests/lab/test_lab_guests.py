@@ -115,14 +115,14 @@ wait_perf /tmp/rt-raw
 perf kvm stat record -p "$rt" -o /tmp/plain.data 2> "$LAB_OUT/plain.err" & plain=$!
 sleep {seconds}
 kill -INT "$tool" "$plain"
-wait "$tool"; wait "$plain" || true
+lab_wait "$tool" 120 rt-raw; lab_wait "$plain" 120 plain || true
 perf kvm -i /tmp/plain.data stat report --event=vmexit > "$LAB_OUT/plain.txt" 2>&1
 
 lab_pin "$rt"
 record /tmp/rt-bind; tool=$!
 wait_perf /tmp/rt-bind
 sleep {seconds}
-kill -INT "$tool"; wait "$tool"
+kill -INT "$tool"; lab_wait "$tool" 120 rt-bind
 lab_unpin "$rt"
 
 cp /tmp/rt-raw/report.txt "$LAB_OUT/rt-raw.txt"
@@ -149,8 +149,9 @@ class RtRuns:
 def rt_runs(lab: Lab, guests: Guests) -> RtRuns:
     args = " ".join(shlex.quote(a) for a in perf_record_args())
     script = RT_RUNS_SCRIPT.format(args=args, seconds=30)
-    job = lab.run(script, timeout=2400, prepare=guests.ensure)
-    _ok(job, "rt-raw.err", "rt-bind.err", "plain.err", "compare.err")
+    job = lab.run(script, timeout=900, prepare=guests.ensure)
+    hung = ("hung-rt-raw.txt", "hung-plain.txt", "hung-rt-bind.txt")
+    _ok(job, "rt-raw.err", "rt-bind.err", "plain.err", "compare.err", *hung)
     keep = artifacts_dir("test_lab_guests-rt")
     for f in job.files.iterdir():
         if f.is_file():
