@@ -41,13 +41,15 @@ lab_guest_start() {
     cp "$LAB_TOOLS/l2-base.cpio" "$LAB_GUESTS/$name.cpio"
     (cd "$dir" && echo work.sh | busybox cpio -o -H newc 2>/dev/null) >> "$LAB_GUESTS/$name.cpio"
     rm -rf "$dir"
-    rm -f "$LAB_GUESTS/$name.pid" "$LAB_GUESTS/$name.console"
+    rm -f "$LAB_GUESTS/$name.pid" "$LAB_GUESTS/$name.console" "$LAB_GUESTS/$name.log"
+    # -D keeps QEMU's stderr open after -daemonize: a guest that dies says why in NAME.log
     qemu-system-x86_64 -enable-kvm -cpu host -smp "$smp" -m "$mem" \
         -name "$name,debug-threads=on" -nodefaults -display none -monitor none -no-reboot \
         -serial "file:$LAB_GUESTS/$name.console" \
         -kernel "$LAB_KERNEL" -initrd "$LAB_GUESTS/$name.cpio" \
         -append "console=ttyS0 quiet panic=-1 mitigations=off" \
-        -daemonize -pidfile "$LAB_GUESTS/$name.pid"
+        -d guest_errors -D "$LAB_GUESTS/$name.log" \
+        -daemonize -pidfile "$LAB_GUESTS/$name.pid" 2>> "$LAB_GUESTS/$name.log"
 }
 
 lab_guest_wait() {
@@ -58,6 +60,8 @@ lab_guest_wait() {
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "lab_guest_wait: guest $name (pid $pid) died; console:" >&2
             tail -20 "$LAB_GUESTS/$name.console" >&2
+            echo "--- qemu's messages ($name.log) ---" >&2
+            tail -20 "$LAB_GUESTS/$name.log" >&2
             return 1
         fi
         sleep 0.2

@@ -42,6 +42,9 @@ echo "gp $(lab_guest_pid gp)"; echo "rt $(lab_guest_pid rt)"
 """
 
 
+ENSURE_TRIES = 3
+
+
 class Guests:
     """gp and rt in L1; `ensure()` starts whichever is not running (after an L1 crash: both)."""
 
@@ -49,9 +52,14 @@ class Guests:
         self.lab = lab
 
     def ensure(self) -> dict[str, int]:
-        job = self.lab.run(GUESTS_SCRIPT, timeout=1200)
-        if job.rc != 0:  # one died booting (its console tail is in stderr): start it again
+        for _ in range(ENSURE_TRIES - 1):
+            job = self.lab.run(GUESTS_SCRIPT, timeout=1200)
+            if job.rc == 0:
+                break
+            # one died booting (seen: twice in a row, with nothing on its console, under
+            # nested SVM in TCG); its console and QEMU's messages are in stderr
             print(f"lab: starting the guests again: {job.stderr.strip()[-500:]}")
+        else:
             job = _ok(self.lab.run(GUESTS_SCRIPT, timeout=1200))
         return {name: int(pid) for name, pid in (ln.split() for ln in job.stdout.splitlines())}
 
