@@ -30,7 +30,7 @@ vmexit-tui serve --source kernel --listen 127.0.0.1:9977 --interval 1 --rescan 1
     > "$LAB_OUT/serve.txt" 2>&1 &
 serve=$!
 for i in $(seq 50); do grep -q listening "$LAB_OUT/serve.txt" && break; sleep 0.2; done
-tiny_vmm -c 2 -d 20 -r 2000 > "$LAB_OUT/vmm.txt" &
+tiny_vmm -c 2 -d 20 -r 300 > "$LAB_OUT/vmm.txt" &  # low rates: see tests/lab/README.md
 vmm=$!
 # poll, not sleep: a cold Python start in L1 (9p, TCG) can take longer than a fixed wait
 for i in $(seq 60); do

@@ -17,7 +17,7 @@ def test_tiny_vmm_makes_real_kvm_exits(lab: Lab) -> None:
         test -c /dev/kvm
         grep -qw kvm_amd /proc/modules
         perf stat -x, -e kvm:kvm_exit -o "$LAB_OUT/stat.csv" -- \
-            tiny_vmm -c 2 -d 1 > "$LAB_OUT/vmm.txt"
+            tiny_vmm -c 2 -d 1 -r 300 > "$LAB_OUT/vmm.txt"
         """
     )
     assert job.rc == 0, job.stderr
