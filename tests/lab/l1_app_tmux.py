@@ -13,6 +13,7 @@ out: then "failed" holds the step and the last screen is saved).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -89,22 +90,31 @@ def main(name: str, out: Path, *, hang: bool = False, source: str | None = None)
 
     t0 = time.monotonic()
     env = {"VMEXIT_TUI_HOME": str(out / "home")}
+    pidfile = Path(os.environ.get("LAB_GUESTS", "/nonexistent")) / f"{name}.pid"
+
+    def wait(predicate) -> str:
+        """`term.wait_for`, that gives up as soon as the L2 guest is gone (its QEMU removes its
+        pidfile when it exits; seen: an L2 reset under nested SVM in TCG)."""
+        check = (lambda s: predicate in s) if isinstance(predicate, str) else predicate
+        screen = term.wait_for(lambda s: not pidfile.exists() or check(s), timeout=STEP_TIMEOUT)
+        if not pidfile.exists():
+            raise AssertionError(f"the L2 guest {name} is gone (its QEMU exited)")
+        return screen
+
     argv = ["vmexit-tui", *(["--source", source] if source else [])]
     with TmuxTerm(argv, width=110, height=32, env=env) as term:
         step = "vm-list"
         try:
-            screen = term.wait_for(lambda s: name in vm_rows(s), timeout=STEP_TIMEOUT)
+            screen = wait(lambda s: name in vm_rows(s))
             shot(step, screen)
             for _ in range(vm_rows(screen).index(name)):
                 term.send("Down")
             step = "recording"
             term.send("space")
-            shot(step, term.wait_for(f"recording {name}", timeout=STEP_TIMEOUT))
+            shot(step, wait(f"recording {name}"))
             term.send("2")  # the Live tab
             step = "table-filled"
-            screen = term.wait_for(
-                lambda s: len(svm_rows(s)) >= 2 and rate_text(s) is not None, timeout=STEP_TIMEOUT
-            )
+            screen = wait(lambda s: len(svm_rows(s)) >= 2 and rate_text(s) is not None)
             shot(step, screen)
             result["reasons"] = svm_rows(screen)
             first = result["first"] = {
@@ -113,10 +123,7 @@ def main(name: str, out: Path, *, hang: bool = False, source: str | None = None)
                 "chunks": chunks(screen),
             }
             step = "updated"  # later intervals: more samples in the table, a new rate
-            screen = term.wait_for(
-                lambda s: samples(s) > first["samples"] and rate_text(s) is not None,
-                timeout=STEP_TIMEOUT,
-            )
+            screen = wait(lambda s: samples(s) > first["samples"] and rate_text(s) is not None)
             shot(step, screen)
             result["later"] = {
                 "rate": rate_text(screen),
