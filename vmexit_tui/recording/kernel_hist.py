@@ -25,7 +25,6 @@ from pathlib import Path
 from vmexit_tui.analysis.exit_hist import ExitCounts, reason_namer, to_reports
 from vmexit_tui.analysis.running import Interval
 from vmexit_tui.formats.tracefs_hist import HistParseError, exit_counts, exit_reason_tables
-from vmexit_tui.host import preflight
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.kernel_tracing import TraceSetup, TracingError, remove_stale
 from vmexit_tui.recording.modes import Mode
@@ -90,15 +89,7 @@ class KernelHistRecorder(RecorderBase):
 
     def _prepare(self) -> None:
         """Find tracefs, remove stale objects, learn the reason names, set up the triggers."""
-        tracing = self.tracing or preflight.ensure_tracefs()
-        if tracing is None:
-            raise CouldNotStart(
-                EndReason.NOT_STARTED,
-                "tracefs is not mounted and could not be mounted; run "
-                "`mount -t tracefs nodev /sys/kernel/tracing` as root",
-            )
-        if self._vm_gone():
-            raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
+        tracing = self._tracefs_and_vm(self.tracing)
         self.tracing = tracing
         stale = remove_stale(tracing)
         notes = []

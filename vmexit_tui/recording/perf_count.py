@@ -19,7 +19,7 @@ from vmexit_tui.analysis.model import EventKind, ExitStat, Report, with_shares
 from vmexit_tui.analysis.running import Interval
 from vmexit_tui.formats.perf_stat_csv import StatLine, StatParseError, StatStream
 from vmexit_tui.formats.tracefs_hist import HistParseError, exit_reason_tables
-from vmexit_tui.host import lifecycle, preflight
+from vmexit_tui.host import lifecycle
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.kernel_hist import cpu_vendor, glossary_codes, vm_thread_ids
 from vmexit_tui.recording.modes import Mode
@@ -90,15 +90,7 @@ class PerfCountRecorder(RecorderBase):
         self.info = replace(self.info, source_mode="count", source_why=why)
 
     def _prepare(self) -> None:
-        tracing = self.tracing or preflight.ensure_tracefs()
-        if tracing is None:
-            raise CouldNotStart(
-                EndReason.NOT_STARTED,
-                "tracefs is not mounted and could not be mounted; run "
-                "`mount -t tracefs nodev /sys/kernel/tracing` as root",
-            )
-        if self._vm_gone():
-            raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
+        tracing = self._tracefs_and_vm(self.tracing)
         fmt = tracing / "events" / "kvm" / "kvm_exit" / "format"
         try:
             names = exit_reason_tables(fmt.read_text(errors="replace"), str(fmt)).for_vendor(

@@ -16,6 +16,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from vmexit_tui.analysis.model import EventKind
@@ -151,7 +152,13 @@ class RecorderBase:
         """Raise `CouldNotStart`: the VM is not a KVM guest or is gone, or tracefs is missing."""
         if not self.vm.kvm:
             raise CouldNotStart(EndReason.NOT_STARTED, not_kvm_reason(self.vm))
-        if await asyncio.to_thread(preflight.ensure_tracefs) is None:
+        await asyncio.to_thread(self._tracefs_and_vm, None)
+
+    def _tracefs_and_vm(self, tracing: Path | None) -> Path:
+        """`tracing`, else tracefs found or mounted; raise `CouldNotStart` without it or when
+        the VM is gone."""
+        tracing = tracing or preflight.ensure_tracefs()
+        if tracing is None:
             raise CouldNotStart(
                 EndReason.NOT_STARTED,
                 "tracefs is not mounted and could not be mounted; run "
@@ -159,6 +166,7 @@ class RecorderBase:
             )
         if self._vm_gone():
             raise CouldNotStart(EndReason.NOT_STARTED, f"VM pid {self.vm.pid} is not running")
+        return tracing
 
     def _failed_to_start(self, error: Exception) -> None:
         """Report a recording that never started: FAILED status, then `RecordingEnded`."""
