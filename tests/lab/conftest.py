@@ -4,11 +4,15 @@ Tests that use it are marked `lab` automatically. When the lab cannot run here t
 the reason, except under CI (the CI environment variable set): then they fail with it.
 If L1 crashes (nested SVM under TCG: seen now and then), a fresh one is booted and the job
 is done once more (`Lab.run`, with `prepare=` for what the job needs started again).
+A budget bounds a session that goes wrong (`$VMEXIT_TUI_LAB_BUDGET_S` seconds from the first
+boot, default 1800; `$VMEXIT_TUI_LAB_MAX_CRASHES`, default 4): past it, lab jobs fail at once
+with `LabGaveUp` instead of booting and waiting again, so CI ends red in bounded time.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,14 +37,21 @@ def lab() -> Iterator[Lab]:
         if os.environ.get("CI"):
             pytest.fail(f"the lab cannot run: {e}", pytrace=False)
         pytest.skip(f"the lab cannot run here: {e}")
-    boot = {"wall_s": round(booted.boot_seconds, 1), "l1_uptime_s": booted.l1_uptime}
+    booted.deadline = time.monotonic() + float(os.environ.get("VMEXIT_TUI_LAB_BUDGET_S", "1800"))
+    booted.max_crashes = int(os.environ.get("VMEXIT_TUI_LAB_MAX_CRASHES", "4"))
+    boot = {
+        "wall_s": round(booted.boot_seconds, 1),
+        "l1_uptime_s": booted.l1_uptime,
+        "qemu": booted.settings.qemu.note,
+    }
     save_json(artifacts_dir("lab-boot"), "boot.json", boot)
     try:
         yield booted
     finally:
         booted.close()
-        if booted.crashes:
-            save_json(artifacts_dir("lab-crashes"), "crashes.json", {"crashes": booted.crashes})
+        if booted.crashes or booted.gave_up:
+            summary = {"crashes": booted.crashes, "gave_up": booted.gave_up}
+            save_json(artifacts_dir("lab-crashes"), "crashes.json", summary)
 
 
 @pytest.fixture

@@ -13,3 +13,7 @@ class LabBootError(Exception):
 
 class LabCrashed(LabBootError):
     """L1 died or stopped responding during a job (seen: a reset, a soft lockup under TCG)."""
+
+
+class LabGaveUp(LabBootError):
+    """The session's lab budget (time, or crashes of L1) is spent: later jobs fail at once."""

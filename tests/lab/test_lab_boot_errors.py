@@ -61,5 +61,5 @@ def test_no_svm_means_kvm_amd_not_loadable(tmp_path: Path) -> None:
     """An L1 CPU without SVM: it boots, but kvm_amd cannot load, and the lab says so."""
     _real_kernel_or_skip()
     with pytest.raises(LabBootError, match="kvm_amd not loadable") as e:
-        Lab.boot(workdir=tmp_path / "work", cpu_model="qemu64,-svm", boot_timeout=1200)
+        Lab.boot(workdir=tmp_path / "work", cpu_model="qemu64,-svm", boot_timeout=300)
     assert "L1 came up but is not usable" in str(e.value)
