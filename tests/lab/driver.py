@@ -31,17 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.lab.cpio import CpioWriter
-from tests.lab.errors import LabBootError, LabCrashed, LabUnavailable
+from tests.lab.emulator import LabQemu, lab_qemu
+from tests.lab.errors import LabBootError, LabCrashed, LabGaveUp, LabUnavailable
 from tests.lab.kernel import LabKernel, ensure_kernel
 
-__all__ = ["Lab", "LabBootError", "LabCrashed", "LabJob", "LabUnavailable"]
+__all__ = ["Lab", "LabBootError", "LabCrashed", "LabGaveUp", "LabJob", "LabUnavailable"]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-QEMU = "qemu-system-x86_64"
 BUSYBOX = Path("/bin/busybox")
 L1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
 _VIRTFS = "security_model=passthrough,multidevs=remap"
+RELAUNCH_TIMEOUT_S = 240.0  # a fresh L1 after a crash (a first boot takes 10-40 s)
 STALL_S = 180.0  # no heartbeat (every 5 s) from L1 for this long: it is wedged, not slow
 _PREAMBLE = 'source "$LAB_TOOLS/lab.sh"\n'
 
@@ -148,7 +149,7 @@ def build_tools(tools: Path) -> None:
 
 @dataclass(frozen=True)
 class _BootSettings:
-    qemu: str
+    qemu: LabQemu
     boot_timeout: float
     memory_mb: int
     cpus: int
@@ -163,6 +164,10 @@ class Lab:
     With `restart_on_crash`, a job that finds L1 dead (it crashed or wedged during an earlier
     job: `LabCrashed`) boots a fresh L1 first; `crashes` counts them. The fresh L1 has no L2
     guests: whoever started some must start them again.
+
+    A budget bounds a session that goes wrong: past `deadline` (host monotonic seconds), after
+    `max_crashes` crashes, or once a fresh L1 did not come up, `run()` raises `LabGaveUp` at
+    once instead of booting and waiting again; no job is given more time than is left.
     """
 
     def __init__(
@@ -178,6 +183,9 @@ class Lab:
         self.l1_uptime = 0.0
         self.restart_on_crash = False
         self.crashes = 0
+        self.deadline: float | None = None
+        self.max_crashes: int | None = None
+        self.gave_up = ""
         self._owned = owned
         self._next_job = 0
         self._closed = False
@@ -195,7 +203,7 @@ class Lab:
         memory_mb: int = 3072,
         cpus: int = 2,
         cpu_model: str = "qemu64,+svm,+npt",
-        qemu: str = QEMU,
+        qemu: str | None = None,
         interactive: bool = False,
         term_size: os.terminal_size | None = None,
         restart_on_crash: bool = False,
@@ -205,16 +213,14 @@ class Lab:
         `interactive` puts L1's console (a root shell) on this terminal instead of a log file,
         sized `term_size`; jobs still work meanwhile.
         """
-        qemu_path = shutil.which(qemu)
-        if qemu_path is None:
-            raise LabUnavailable(f"{qemu} is not installed (apt-get install qemu-system-x86)")
+        emulator = lab_qemu(qemu)  # tests/lab/emulator.py: why not always the host's QEMU
         kernel = ensure_kernel(cache)
         if not kernel.vmlinuz.exists():
             raise LabUnavailable(f"the cached kernel has no {kernel.vmlinuz}: remove {kernel.root}")
         owned = workdir is None
         workdir = Path(tempfile.mkdtemp(prefix="vmexit-lab-")) if workdir is None else workdir
         settings = _BootSettings(
-            qemu_path, boot_timeout, memory_mb, cpus, cpu_model, interactive, term_size
+            emulator, boot_timeout, memory_mb, cpus, cpu_model, interactive, term_size
         )
         lab = cls(workdir, kernel, owned, settings)
         lab.restart_on_crash = restart_on_crash
@@ -225,7 +231,7 @@ class Lab:
             raise
         return lab
 
-    def _launch(self) -> None:
+    def _launch(self, boot_timeout: float | None = None) -> None:
         """Prepare the share, start qemu and (unless interactive) wait until L1 is ready."""
         st, share, kernel = self.settings, self.share, self.kernel
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -244,13 +250,13 @@ class Lab:
         (lab_dir / "repo").write_text(f"{REPO}\n")
         (lab_dir / "modules").write_text(f"{kernel.slim_modules}\n")
         (lab_dir / "vmlinuz").write_text(f"{kernel.vmlinuz}\n")
-        append = f"console=ttyS0 quiet panic=-1 mitigations=off labshare={share}"
+        append = f"console=ttyS0 loglevel=5 panic=-1 mitigations=off labshare={share}"
         if st.interactive:
             append += f" labmode=shell labterm={os.environ.get('TERM', 'vt100')}"
             if st.term_size is not None:
                 append += f" labcols={st.term_size.columns} labrows={st.term_size.lines}"
         argv = [
-            st.qemu, "-accel", "tcg,thread=multi", "-cpu", st.cpu_model,
+            *st.qemu.argv(), "-accel", "tcg,thread=multi", "-cpu", st.cpu_model,
             "-m", str(st.memory_mb), "-smp", str(st.cpus),
             "-nodefaults", "-display", "none", "-no-reboot",
             "-serial", "mon:stdio" if st.interactive else f"file:{self.console_log}",
@@ -270,17 +276,27 @@ class Lab:
                 preexec_fn=_die_with_parent,
             )
         if not st.interactive:
-            self._wait_ready(started, st.boot_timeout)
+            self._wait_ready(started, boot_timeout or st.boot_timeout)
 
     def _relaunch(self) -> None:
-        """A fresh L1 in the same folders after a crash: unfinished jobs are marked crashed."""
+        """A fresh L1 in the same folders after a crash: unfinished jobs are marked crashed.
+
+        A fresh L1 that does not come up ends the session's lab work (`gave_up`): booting
+        again and again would only spend the CI's time.
+        """
         self.crashes += 1
         self._kill_qemu()
         for job in (self.share / "jobs").iterdir():
             if job.is_dir() and not job.name.startswith(".") and not (job / "rc").exists():
                 (job / "rc").write_text("137\ncrashed\n")
         self.console_log.rename(self.workdir / f"console.crash{self.crashes}.log")
-        self._launch()
+        self._check_budget(0)  # no fresh L1 past the crash budget
+        try:
+            self._launch(RELAUNCH_TIMEOUT_S)
+        except LabBootError as e:
+            self.gave_up = f"a fresh L1 did not come up after crash {self.crashes}: {e}"
+            self._kill_qemu()
+            raise LabGaveUp(f"the lab gave up: {self.gave_up}") from e
 
     def _kill_qemu(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -366,9 +382,23 @@ class Lab:
                 prepare()
             return self._run_once(script, timeout, env)
 
+    def _check_budget(self, timeout: float) -> float:
+        """The job's timeout within what is left of the budget; `LabGaveUp` if it is spent."""
+        if not self.gave_up and self.max_crashes is not None and self.crashes > self.max_crashes:
+            self.gave_up = f"L1 crashed {self.crashes} times (at most {self.max_crashes} allowed)"
+        if not self.gave_up and self.deadline is not None and time.monotonic() > self.deadline:
+            self.gave_up = "the session's lab time budget is spent"
+        if self.gave_up:
+            raise LabGaveUp(f"the lab gave up: {self.gave_up}; no more jobs run")
+        if self.deadline is None:
+            return timeout
+        return max(1.0, min(timeout, self.deadline - time.monotonic()))
+
     def _run_once(self, script: str, timeout: float, env: dict[str, str] | None) -> LabJob:
+        timeout = self._check_budget(timeout)
         if not self._closed and not self._alive() and self.restart_on_crash:
             self._relaunch()
+            timeout = self._check_budget(timeout)
         if self._closed or not self._alive():
             status = self.proc.poll() if self.proc is not None else None
             raise LabBootError(

@@ -100,7 +100,7 @@ class LabKernel:
                     shutil.copy2(ko, dest)
             for name in _MODULE_INDEXES:
                 shutil.copy2(self.modules / name, target / name)
-            _run(["depmod", "-b", str(tmp), self.version], what="run depmod on the slim tree")
+            run_tool(["depmod", "-b", str(tmp), self.version], what="run depmod on the slim tree")
             shutil.rmtree(self.slim_root, ignore_errors=True)
             tmp.rename(self.slim_root)
             (self.slim_root / _COMPLETE).touch()
@@ -108,7 +108,7 @@ class LabKernel:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(argv: list[str], *, cwd: Path | None = None, what: str) -> str:
+def run_tool(argv: list[str], *, cwd: Path | None = None, what: str) -> str:
     try:
         out = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600)
     except FileNotFoundError:
@@ -122,7 +122,7 @@ def _run(argv: list[str], *, cwd: Path | None = None, what: str) -> str:
     return out.stdout
 
 
-def _usable_cache(cache: Path) -> Path:
+def usable_cache(cache: Path) -> Path:
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -133,7 +133,7 @@ def _usable_cache(cache: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(cache: Path) -> Iterator[None]:
+def locked(cache: Path) -> Iterator[None]:
     with open(cache / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -156,7 +156,7 @@ def cached_kernels(cache: Path) -> list[LabKernel]:
 def current_package() -> str:
     """The linux-image-<version>-amd64 package that linux-image-amd64 depends on now."""
     what = f"find the package {META_PACKAGE} names"
-    out = _run(["apt-cache", "depends", META_PACKAGE], what=what)
+    out = run_tool(["apt-cache", "depends", META_PACKAGE], what=what)
     m = re.search(r"Depends:\s*(linux-image-\S+)", out)
     if not m:
         raise LabUnavailable(f"apt-cache depends {META_PACKAGE} names no linux-image package")
@@ -169,12 +169,12 @@ def unpack(deb: Path, cache: Path) -> LabKernel:
     kernels.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=kernels))
     try:
-        _run(["dpkg", "-x", str(deb), str(tmp)], what=f"unpack {deb}")
+        run_tool(["dpkg", "-x", str(deb), str(tmp)], what=f"unpack {deb}")
         versions = [d.name for d in (tmp / "lib" / "modules").glob("*")]
         if len(versions) != 1 or not (tmp / "boot" / f"vmlinuz-{versions[0]}").exists():
             raise LabUnavailable(f"{deb} is not a kernel image package (no boot/vmlinuz-*)")
         version = versions[0]
-        _run(["depmod", "-b", str(tmp), version], what=f"run depmod on {deb}")
+        run_tool(["depmod", "-b", str(tmp), version], what=f"run depmod on {deb}")
         final = kernels / version
         if final.exists():
             shutil.rmtree(final)
@@ -188,8 +188,8 @@ def unpack(deb: Path, cache: Path) -> LabKernel:
 def ensure_kernel(cache: Path | None = None, package: str | None = None) -> LabKernel:
     """A kernel from the cache; downloads and unpacks `package` (default: the current one)
     when the cache has none (or not that one)."""
-    cache = _usable_cache(cache or cache_dir())
-    with _locked(cache):
+    cache = usable_cache(cache or cache_dir())
+    with locked(cache):
         have = cached_kernels(cache)
         if package is None and have:
             return _with_slim(have[-1])
@@ -202,7 +202,7 @@ def ensure_kernel(cache: Path | None = None, package: str | None = None) -> LabK
         for old in downloads.glob("*.deb"):
             old.unlink()
         what = f"download the kernel package {package}"
-        _run(["apt-get", "download", package], cwd=downloads, what=what)
+        run_tool(["apt-get", "download", package], cwd=downloads, what=what)
         debs = sorted(downloads.glob("*.deb"))
         if not debs:
             raise LabUnavailable(f"apt-get download {package} left no .deb in {downloads}")
