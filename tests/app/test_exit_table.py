@@ -59,6 +59,9 @@ async def test_a_repaint_without_changes_renders_no_line_again():
         table.move_cursor(3)
         await pilot.pause()
         assert table.lines_rendered == rendered + 2  # the old and the new cursor row
+        table.sort_by("samples", descending=True)  # a sort that leaves every row in place
+        await pilot.pause()
+        assert table.lines_rendered == rendered + 2  # rows are cached by place, not sort
 
 
 async def test_cursor_stays_on_its_reason_across_sorts_and_the_empty_state_explains():

@@ -39,6 +39,14 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("trend", "Trend", lambda _r, _rate, trend: (trend, None), left=True),
 )
+# Sources that keep a latency histogram (the kernel source) have no exact min but a p99
+# bound: their table shows P99≤ where perf's Min is.
+P99_COLUMN = Column(
+    "p99",
+    "P99≤",
+    lambda r, _rate, _t: (fmt.us_short(r.percentile_bound(0.99)), r.percentile_bound(0.99)),
+)
+P99_COLUMNS = tuple(P99_COLUMN if c.key == "min" else c for c in COLUMNS)
 SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
 INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 TREND_WIDTH = 8  # at least: with the narrow number formats, the table fits 80 columns

@@ -9,6 +9,7 @@ re-sorts only when rows came or went or a value of the sort column changed.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -31,6 +32,7 @@ from vmexit_tui.app.widgets.exit_columns import (
     COLUMNS,
     INDEX,
     MAX_TREND_WIDTH,
+    P99_COLUMNS,
     SORTABLE,
     TREND_WIDTH,
     Column,
@@ -38,15 +40,6 @@ from vmexit_tui.app.widgets.exit_columns import (
 )
 
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
-
-# Sources that keep a latency histogram (the kernel source) have no exact min but a p99
-# bound: their table shows P99≤ where perf's Min is.
-P99_COLUMN = Column(
-    "p99",
-    "P99≤",
-    lambda r, _rate, _t: (fmt.us_short(r.percentile_bound(0.99)), r.percentile_bound(0.99)),
-)
-P99_COLUMNS = tuple(P99_COLUMN if c.key == "min" else c for c in COLUMNS)
 
 LINE_CACHE_SIZE = 1_000
 EMPTY = "no data yet"
@@ -273,7 +266,6 @@ class ExitTable(ScrollView, can_focus=True):
         if reason is not None and reason in rows:
             self.cursor_row = self._order.index(reason)
         self.cursor_row = min(self.cursor_row, max(len(self._order) - 1, 0))
-        self._layout_version += 1  # rows moved: stripes and cursor move with them
         self._scroll_to_cursor()
 
     def sort_by(self, column: str, descending: bool | None = None) -> None:
@@ -452,15 +444,7 @@ class ExitTable(ScrollView, can_focus=True):
 
     def _empty_line(self, y: int, width: int, base: Style) -> Strip:
         """The empty state: why there are no rows (a silent recording), or "no data yet"."""
-        note = self.empty_note or EMPTY
-        words, lines, line = note.split(), [], ""
-        for word in words:
-            if line and cell_len(line) + 1 + cell_len(word) > width - 2:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        lines.append(line)
+        lines = textwrap.wrap(self.empty_note or EMPTY, max(width - 2, 1))
         text = f" {lines[y - 1]}" if y - 1 < len(lines) else ""
         style = self._style("exit-table--empty")
         return Strip([Segment(set_cell_size(text, width), style)])
