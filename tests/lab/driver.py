@@ -44,6 +44,13 @@ L1_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
 _VIRTFS = "security_model=passthrough,multidevs=remap"
 RELAUNCH_TIMEOUT_S = 240.0  # a fresh L1 after a crash (a first boot takes 10-40 s)
 STALL_S = 180.0  # no heartbeat (every 5 s) from L1 for this long: it is wedged, not slow
+# L1's kernel reports a CPU that stopped taking timer interrupts or scheduling (seen under TCG:
+# "rcu_preempt kthread timer wakeup didn't happen ... Possible timer handling issue on cpu=0",
+# repeated every minute while the job hangs; the runner's heartbeat goes on from the other CPU).
+# Two such reports during one job (about 85 s of it) mean L1 is wedged, not slow.
+WEDGE_MARKS = (b"rcu: INFO: rcu_preempt detected stalls", b"self-detected stall", b"soft lockup -")
+WEDGE_REPORTS = 2
+JOB_ATTEMPTS = 3  # a job is done at most this often when L1 crashes under it
 _PREAMBLE = 'source "$LAB_TOOLS/lab.sh"\n'
 
 
@@ -321,6 +328,22 @@ class Lab:
             self._last_beat, self._last_beat_at = beat, now
         return now - self._last_beat_at
 
+    def _console_size(self) -> int:
+        try:
+            return self.console_log.stat().st_size
+        except OSError:
+            return 0
+
+    def _wedge_reports(self, since: int) -> int:
+        """How many stall or lockup reports L1's console has after byte `since`."""
+        try:
+            with open(self.console_log, "rb") as f:
+                f.seek(since)
+                text = f.read()
+        except OSError:
+            return 0
+        return sum(text.count(mark) for mark in WEDGE_MARKS)
+
     def _qemu_error(self) -> str:
         with contextlib.suppress(OSError):
             lines = (self.workdir / "qemu.stderr").read_text(errors="replace").strip().splitlines()
@@ -369,18 +392,23 @@ class Lab:
         """Run a bash script as root inside L1 and return what it left (see the module doc).
 
         If L1 crashes during the job and the lab restarts on crashes (`retry`, by default
-        `restart_on_crash`), the job is done once more on a fresh L1, after `prepare` (to start
-        again what it needs, e.g. L2 guests); a second crash raises `LabCrashed`.
+        `restart_on_crash`), the job is done again on a fresh L1, after `prepare` (to start
+        again what it needs, e.g. L2 guests), up to JOB_ATTEMPTS times in all; then the last
+        `LabCrashed` is raised. The budget (`LabGaveUp`) ends the attempts sooner.
         """
-        try:
-            return self._run_once(script, timeout, env)
-        except LabCrashed as first:
-            if not (self.restart_on_crash if retry is None else retry):
-                raise
-            print(f"lab: retrying after a crash of L1: {str(first).splitlines()[0]}")
-            if prepare is not None:
-                prepare()
-            return self._run_once(script, timeout, env)
+        attempts = JOB_ATTEMPTS if (self.restart_on_crash if retry is None else retry) else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._run_once(script, timeout, env)
+            except LabCrashed as crash:
+                if attempt == attempts:
+                    raise
+                print(
+                    f"lab: attempt {attempt + 1} after a crash of L1: {str(crash).splitlines()[0]}"
+                )
+                if prepare is not None:
+                    prepare()
+        raise AssertionError("unreachable")
 
     def _check_budget(self, timeout: float) -> float:
         """The job's timeout within what is left of the budget; `LabGaveUp` if it is spent."""
@@ -414,10 +442,12 @@ class Lab:
         spec = {"timeout": timeout, "env": env or {}, "cwd": str(REPO)}
         (tmp / "job.json").write_text(json.dumps(spec))
         job = jobs / name
+        console_at = self._console_size()
         tmp.rename(job)
         # the runner kills the job at `timeout`; the slack is for a slow (TCG, loaded) L1
         deadline = time.monotonic() + timeout + 120
         rc_file = job / "rc"
+        next_look = time.monotonic() + 5
         while not rc_file.exists():
             if self.proc.poll() is not None:
                 how = (
@@ -434,10 +464,21 @@ class Lab:
                     f"L1 stopped responding during job {name}: no heartbeat for {stalled:.0f} s "
                     f"(a soft lockup in L1 looks like this; L1 was stopped){self._tail_note()}"
                 )
+            if time.monotonic() > next_look:
+                next_look = time.monotonic() + 5
+                if (reports := self._wedge_reports(console_at)) >= WEDGE_REPORTS:
+                    self._kill_qemu()
+                    raise LabCrashed(
+                        f"L1 wedged during job {name}: its kernel reported {reports} stalls or "
+                        f"lockups (a CPU without timer interrupts looks like this; L1 was "
+                        f"stopped){self._tail_note()}"
+                    )
             if time.monotonic() > deadline:
-                raise LabBootError(
-                    f"L1 did not finish job {name} within {timeout:g} s + 120 s slack\n"
-                    f"{self._tail_note()}"
+                # the runner should have killed the job at its timeout and said so: it did not
+                self._kill_qemu()
+                raise LabCrashed(
+                    f"L1 did not finish job {name} within {timeout:g} s + 120 s slack "
+                    f"(L1 was stopped){self._tail_note()}"
                 )
             time.sleep(0.1)
         status = rc_file.read_text().split("\n", 1)

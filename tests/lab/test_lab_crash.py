@@ -23,6 +23,17 @@ def test_a_crashed_l1_is_replaced_for_the_next_job(lab: Lab) -> None:
     assert lab.crashes == crashes + 1
 
 
+def test_stall_reports_on_the_console_end_a_hanging_job_as_a_wedge(lab: Lab) -> None:
+    """What a CPU without timer interrupts prints, twice, while the job hangs (the runner's
+    heartbeat goes on from the other CPU): the job ends well before its timeout."""
+    mark = "<4>rcu: INFO: rcu_preempt detected stalls on CPUs/tasks: (written by a lab test)"
+    crashes = lab.crashes
+    with pytest.raises(LabCrashed, match="reported 2 stalls or lockups"):
+        lab.run(f"for i in 1 2; do echo '{mark}' > /dev/kmsg; done; sleep 600", 900, retry=False)
+    job = lab.run("echo fresh", timeout=600)
+    assert job.stdout == "fresh\n" and lab.crashes == crashes + 1
+
+
 def test_a_spent_budget_clips_the_last_job_and_refuses_the_next(lab: Lab) -> None:
     saved = lab.deadline, lab.max_crashes
     try:
