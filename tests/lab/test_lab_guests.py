@@ -165,7 +165,7 @@ class RtRuns:
 @pytest.fixture(scope="module")
 def rt_runs(lab: Lab, guests: Guests) -> RtRuns:
     args = " ".join(shlex.quote(a) for a in perf_record_args())
-    script = RT_RUNS_SCRIPT.format(args=args, seconds=20)
+    script = RT_RUNS_SCRIPT.format(args=args, seconds=12)
     job = guests.run(script, timeout=900)
     hung = ("hung-rt-raw.txt", "hung-plain.txt", "hung-rt-bind.txt")
     _ok(job, "rt-raw.err", "rt-bind.err", "plain.err", "compare.err", *hung)
