@@ -4,6 +4,7 @@
 #   lab_guest_start NAME [-w 'shell'] [-c 'cyclictest args'] [-s smp] [-m MiB]
 #                               start an L2 QEMU guest (daemonized: it outlives the job)
 #   lab_guest_wait NAME [timeout_s]   wait until its kernel is up (L2-READY on its console)
+#   lab_guest_up NAME [start options]  start and wait, up to 3 tries of $LAB_GUEST_UP_S (180) s
 #   lab_guest_pid NAME          its QEMU pid;  lab_guest_alive NAME: is it running
 #   lab_guest_console NAME      path of its serial console log (in the share: $LAB_GUESTS)
 #   lab_guest_stop NAME         kill it and wait until it is gone;  lab_guest_stop_all
@@ -53,9 +54,10 @@ lab_guest_start() {
 }
 
 lab_guest_wait() {
-    local name=$1 timeout=${2:-300} pid i
+    local name=$1 timeout=${2:-300} pid end
     pid=$(lab_guest_pid "$name") || return 1
-    for ((i = 0; i < timeout * 5; i++)); do
+    end=$((SECONDS + timeout))  # wall clock: each look takes a while under TCG
+    while ((SECONDS < end)); do
         if grep -q L2-READY "$LAB_GUESTS/$name.console" 2>/dev/null; then return 0; fi
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "lab_guest_wait: guest $name (pid $pid) died; console:" >&2
@@ -78,6 +80,20 @@ lab_guest_stop() {
     for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
     rm -f "$LAB_GUESTS/$1.pid"
+}
+
+# start NAME and wait until it is up; one not up within UP_S is stopped and started again (seen
+# under TCG: an L2 guest alive but silent for 15 minutes, while its twins boot in 15-60 s)
+LAB_GUEST_UP_S=${LAB_GUEST_UP_S:-180}
+lab_guest_up() {
+    local name=$1 try
+    for try in 1 2 3; do
+        lab_guest_start "$@" || return 1
+        lab_guest_wait "$name" "$LAB_GUEST_UP_S" && return 0
+        echo "lab_guest_up: $name not up (try $try of 3)" >&2
+        lab_guest_stop "$name"
+    done
+    return 1
 }
 
 lab_guest_stop_all() {

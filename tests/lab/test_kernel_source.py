@@ -211,8 +211,7 @@ def test_per_vcpu_rows_of_a_two_vcpu_l2_guest_add_up(lab: Lab) -> None:
     job = lab.run(
         HELPERS
         + r"""
-        lab_guest_start g2 -s 2 || exit 1
-        lab_guest_wait g2 600 || exit 1
+        lab_guest_up g2 -s 2 || exit 1
         vmexit-tui record --source kernel --name g2 --duration 5 --out "$LAB_OUT/g" \
             > /dev/null 2> "$LAB_OUT/g.err"
         echo "rc $?"

@@ -35,9 +35,13 @@ def _ok(job: LabJob, *logs: str) -> LabJob:
 
 
 GUESTS_SCRIPT = f"""
-lab_guest_alive gp || lab_guest_start gp -w 'while :; do usleep 1000; done &'
-lab_guest_alive rt || lab_guest_start rt -c {shlex.quote(RT_CYCLICTEST)}
-lab_guest_wait gp 900 && lab_guest_wait rt 900 || exit 1
+gp_args=(gp -w 'while :; do usleep 1000; done &')
+rt_args=(rt -c {shlex.quote(RT_CYCLICTEST)})
+lab_guest_alive gp || lab_guest_start "${{gp_args[@]}}"
+lab_guest_alive rt || lab_guest_start "${{rt_args[@]}}"
+# both boot at once; one not up in time is started again (lab_guest_up)
+lab_guest_wait gp 180 || {{ lab_guest_stop gp; lab_guest_up "${{gp_args[@]}}"; }} || exit 1
+lab_guest_wait rt 180 || {{ lab_guest_stop rt; lab_guest_up "${{rt_args[@]}}"; }} || exit 1
 echo "gp $(lab_guest_pid gp)"; echo "rt $(lab_guest_pid rt)"
 """
 

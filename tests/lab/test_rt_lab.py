@@ -15,8 +15,7 @@ SPIKE_US = 200  # under TCG an L2 wake-up often takes longer than this: spikes a
 def test_app_records_exits_and_cyclictest_from_the_console_file(lab: Lab) -> None:
     job = lab.run(
         f"""
-        lab_guest_start {GUEST} -s 2 -c "{CYCLICTEST}"
-        lab_guest_wait {GUEST} 300
+        lab_guest_up {GUEST} -s 2 -c "{CYCLICTEST}" || exit 1
         # the audit first, while the guest surely runs (an L2 guest died now and then in TCG)
         vmexit-tui audit --json --name {GUEST} > "$LAB_OUT/audit.json" 2> "$LAB_OUT/audit.err"
         console=$(lab_guest_console {GUEST})
