@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -55,13 +56,16 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
                 await asyncio.sleep(0.2)  # not pilot.pause: under TCG the app lags behind
             return True
 
-        result["found_guest"] = await until(lambda: app.current is not None, 60)
+        # a fresh L1 (after a crash) reads the venv cold over virtfs: the first scan is slow
+        result["found_guest"] = await until(lambda: app.current is not None, 120)
         if not result["found_guest"]:  # the first scan missed it: start it as a user would
             result["vms"] = [v.name for v in app.vms]
             if await until(lambda: any(v.name == name for v in app.vms), 60):
                 await pilot.press("1", "space")
             result["found_guest"] = await until(lambda: app.current is not None, 30)
         if not result["found_guest"]:
+            pidfile = Path(os.environ.get("LAB_GUESTS", "/nonexistent")) / f"{name}.pid"
+            result["guest_alive"] = pidfile.exists()
             notes = getattr(app, "_notifications", ())
             result["notifications"] = [str(getattr(n, "message", n)) for n in notes]
             Path(out).write_text(json.dumps(result, indent=2))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.lab.driver import Lab
+from tests.lab.driver import Lab, LabJob
 
 GUEST = "rtg"
 # cyclictest runs in L2 for longer than the recording; its output goes to the serial console.
@@ -12,9 +12,7 @@ CYCLICTEST = "-m -p95 -i 1000 -t 2 -D 400"
 SPIKE_US = 200  # under TCG an L2 wake-up often takes longer than this: spikes are expected
 
 
-def test_app_records_exits_and_cyclictest_from_the_console_file(lab: Lab) -> None:
-    job = lab.run(
-        f"""
+SCRIPT = f"""
         lab_guest_up {GUEST} -s 2 -c "{CYCLICTEST}" || exit 1
         # the audit first, while the guest surely runs (an L2 guest died now and then in TCG)
         vmexit-tui audit --json --name {GUEST} > "$LAB_OUT/audit.json" 2> "$LAB_OUT/audit.err"
@@ -30,14 +28,29 @@ def test_app_records_exits_and_cyclictest_from_the_console_file(lab: Lab) -> Non
         echo "halt_poll_ns=$(cat /sys/module/kvm/parameters/halt_poll_ns)" >> "$LAB_OUT/params.txt"
         lab_guest_stop {GUEST}
         exit $rc
-        """,
-        timeout=900,
-    )
+"""
+
+
+def test_app_records_exits_and_cyclictest_from_the_console_file(lab: Lab) -> None:
+    for attempt in (1, 2):
+        job = lab.run(SCRIPT, timeout=900)
+        report = job.files / "app.json"
+        if attempt == 1 and report.exists():
+            first = json.loads(report.read_text())
+            if not first.get("found_guest"):  # seen: on a fresh L1 after a crash, no guest
+                print(f"lab: the app did not find the RT guest; once more: {first}")
+                continue
+        break
     report = job.files / "app.json"
     assert report.exists(), f"rc {job.rc}: {job.stderr[-3000:]}\n{job.stdout[-2000:]}"
     seen = json.loads(report.read_text())
     print(json.dumps(seen, indent=2)[:6000])  # the figures, in the test log
     assert job.rc == 0, job.stderr[-3000:]
+    assert seen["found_guest"], seen
+    _check(job, seen)
+
+
+def _check(job: LabJob, seen: dict) -> None:
     assert seen["waited_ok"], seen
     assert "quit_error" not in seen, seen["quit_error"]
     # exits: real ones, from L1's kvm_amd
