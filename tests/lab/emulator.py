@@ -2,8 +2,9 @@
 
 Debian 12's QEMU 7.2 emulates SVM under TCG with faults that nested guests hit: in full lab
 runs L1 panicked ("corrupted stack end detected inside scheduler" in a vCPU thread), reset
-itself (a triple fault) or lost an L2 guest three or four times a run. Debian's backports build
-of QEMU 10 ran the same runs without one. It is fetched once, like the kernel:
+itself (a triple fault) or lost an L2 guest two or three times a run. Debian's backports build
+of QEMU 10 did so about once a run (a silent reset, or a CPU without timer interrupts), which
+the driver survives. It is fetched once, like the kernel:
 
     $VMEXIT_TUI_LAB_CACHE/apt/            a private apt state: sources list, package lists
     $VMEXIT_TUI_LAB_CACHE/qemu/<version>/ `dpkg -x` of qemu-system-x86, qemu-system-data and
