@@ -199,3 +199,32 @@ def test_interval_line_uses_the_one_number_format():
     )
     line = interval_line(Interval(0, 0.0, 50.0, {EventKind.VMEXIT: report}), (EventKind.VMEXIT,))
     assert "vmexit 10 (0.20/s) HLT 80% 2839µs, MSR_READ 20% 0.51µs" in line
+
+
+SIGNAL_WHILE_SAVING = """
+import os, signal, sys, time
+from vmexit_tui.commands import record
+real = record.final_text
+def final_text(*args, **kwargs):  # the user's Ctrl+C lands just as the results are saved
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.3)
+    return real(*args, **kwargs)
+record.final_text = final_text
+from vmexit_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_signal_while_saving_does_not_cut_the_save_short(guest, tmp_path, no_new_perf):
+    out = tmp_path / "run"
+    args = ["record", "--pid", str(guest.pid), "--duration", "2", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_SAVING, *args, "--source", "perf"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "stopping already; saving what was recorded" in done.stderr
+    assert f"saved in {out}" in done.stderr
+    (total,) = parse_reports((out / "report.txt").read_text())
+    assert total.scope.pids == (guest.pid,)
+    check_folder(out, reason="duration-reached", detail="duration reached (2 s)")

@@ -19,6 +19,7 @@ import pytest
 from tests.qemu_guest import needs_qemu, qemu_guest
 from vmexit_tui.host import lifecycle
 from vmexit_tui.host.lifecycle import AlreadyRecording, ProcessRegistry, RecordingLock
+from vmexit_tui.host.proc_start import start_ticks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,11 +163,12 @@ def test_stale_locks_are_taken_over(tmp_path):
     dead = subprocess.Popen(["true"])
     dead.wait()
     lock = RecordingLock(tmp_path, me.pid, me.create_time())
-    lock.path.write_text(json.dumps({"owner_pid": dead.pid, "owner_started": 1.0}))
+    lock.path.write_text(json.dumps({"owner_pid": dead.pid, "owner_start_ticks": 1}))
     lock.acquire()  # owner gone
     lock.release()
     gone_vm = RecordingLock(tmp_path, dead.pid, 1.0)
-    gone_vm.path.write_text(json.dumps({"owner_pid": me.pid, "owner_started": me.create_time()}))
+    owner = {"owner_pid": me.pid, "owner_start_ticks": start_ticks(me.pid)}
+    gone_vm.path.write_text(json.dumps(owner))
     gone_vm.acquire()  # owner alive, but the VM is gone
     assert json.loads(gone_vm.path.read_text())["owner_pid"] == me.pid
     gone_vm.release()

@@ -354,8 +354,10 @@ async def _record(args: argparse.Namespace) -> int:
     finally:
         if timer is not None:
             timer.cancel()
+        # saving follows: a late Ctrl+C (or the VM's end meeting the user's stop) must not
+        # cut it short; asyncio.run's loop.close() removes these handlers
         for sig in STOP_SIGNALS:
-            loop.remove_signal_handler(sig)
+            loop.add_signal_handler(sig, io.err, "stopping already; saving what was recorded")
         lifecycle.REGISTRY.stop_all()  # nothing should be left; make sure of it
         if latency is not None and latency_task is not None:
             await latency.feed.stop()

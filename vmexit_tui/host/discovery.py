@@ -27,6 +27,9 @@ from enum import StrEnum
 
 import psutil
 
+from vmexit_tui.host.proc_start import same_process
+from vmexit_tui.host.proc_start import started as proc_started
+
 __all__ = [
     "Pinning",
     "VCpu",
@@ -157,10 +160,10 @@ def qemu_guest_name(cmdline: Sequence[str]) -> str | None:
 
 def is_alive(pid: int, started: float) -> bool:
     """True while the process `pid` started at `started` still runs (safe against pid reuse)."""
+    if not same_process(pid, started):
+        return False
     try:
         proc = psutil.Process(pid)
-        if abs(proc.create_time() - started) > 0.01:
-            return False
     except psutil.Error:
         return False
     try:
@@ -320,7 +323,7 @@ class VmScanner:
                     return None
                 comm = proc.name()
                 cmdline = proc.cmdline()
-                started = proc.create_time()
+                started = proc_started(proc.pid)
                 rss = proc.memory_info().rss
                 cpu = proc.cpu_percent(interval=None)
                 try:

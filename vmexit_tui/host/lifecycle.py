@@ -27,6 +27,8 @@ from typing import Any
 
 import psutil
 
+from vmexit_tui.host.proc_start import same_process, start_ticks, started, ticks_of
+
 PR_SET_PDEATHSIG = 1
 DEATH_SIGNAL = signal.SIGTERM
 
@@ -62,10 +64,7 @@ class ChildRef:
     def alive(self) -> bool:
         try:
             proc = psutil.Process(self.pid)
-            return (
-                abs(proc.create_time() - self.created) < 0.01
-                and proc.status() != psutil.STATUS_ZOMBIE
-            )
+            return same_process(self.pid, self.created) and proc.status() != psutil.STATUS_ZOMBIE
         except psutil.Error:
             return False
 
@@ -88,7 +87,7 @@ class ProcessRegistry:
 
     def add(self, pid: int, argv: Sequence[str]) -> ChildRef:
         try:
-            created = psutil.Process(pid).create_time()
+            created = started(pid)
         except psutil.Error:
             created = 0.0
         ref = ChildRef(pid, created, tuple(argv))
@@ -208,28 +207,30 @@ def catches_signal(pid: int, sig: int) -> bool:
 
 def _process_started(pid: int) -> float | None:
     try:
-        return psutil.Process(pid).create_time()
+        return started(pid)
     except psutil.Error:
         return None
 
 
-def _same_process(pid: int, started: float | None) -> bool:
-    now = _process_started(pid)
-    return now is not None and started is not None and abs(now - started) < 0.01
+def _start_ticks(pid: int) -> int | None:
+    try:
+        return start_ticks(pid)
+    except psutil.Error:
+        return None
 
 
 class RecordingLock:
     """`<root>/.vmexit-tui-<vmpid>-<vmstart>.lock`: refuses a second recording of one VM.
 
-    Created atomically (O_EXCL, 0600). It names its owner (pid + start time) and the folder
-    being written; a lock whose owner is gone, or whose VM is gone, is stale and is replaced.
+    Created atomically (O_EXCL, 0600). It names its owner (pid + start in ticks after boot)
+    and the folder being written; a lock whose owner is gone, or whose VM is gone, is stale and is replaced.
     """
 
     def __init__(self, root: str | os.PathLike[str], vm_pid: int, vm_started: float) -> None:
         self.root = Path(root)
         self.vm_pid = vm_pid
         self.vm_started = vm_started
-        self.path = self.root / f".vmexit-tui-{vm_pid}-{int(vm_started * 100)}.lock"
+        self.path = self.root / f".vmexit-tui-{vm_pid}-{ticks_of(vm_started)}.lock"
         self.held = False
 
     def acquire(self, folder: str | os.PathLike[str] | None = None) -> None:
@@ -239,8 +240,10 @@ class RecordingLock:
             {
                 "owner_pid": me,
                 "owner_started": _process_started(me),
+                "owner_start_ticks": _start_ticks(me),
                 "vm_pid": self.vm_pid,
                 "vm_started": self.vm_started,
+                "vm_start_ticks": ticks_of(self.vm_started),
                 "folder": str(folder) if folder is not None else None,
                 "since": time.time(),
             }
@@ -275,10 +278,11 @@ class RecordingLock:
         return data if isinstance(data, dict) else None
 
     def _stale(self, holder: dict) -> bool:
-        owner = holder.get("owner_pid")
-        if not isinstance(owner, int) or not _same_process(owner, holder.get("owner_started")):
+        owner, ticks = holder.get("owner_pid"), holder.get("owner_start_ticks")
+        # ticks after boot: another vmexit-tui's epoch times differ after a clock step
+        if not isinstance(owner, int) or not isinstance(ticks, int) or _start_ticks(owner) != ticks:
             return True
-        return not _same_process(self.vm_pid, self.vm_started)
+        return not same_process(self.vm_pid, self.vm_started)
 
     def release(self) -> None:
         if not self.held:
