@@ -64,11 +64,23 @@ def run_job(job: Path, base_env: dict[str, str]) -> None:
     print(f"lab-runner: job {job.name} ended: {rc}", flush=True)
 
 
+def _btime() -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(Path("/proc/stat").read_text().split("btime ")[1].split()[0])
+    return None
+
+
 def heartbeat(path: Path, every_s: float = 5.0) -> None:
-    """Touch `path` every few seconds: the host sees a wedged L1 by its stale mtime."""
+    """Touch `path` every few seconds: the host sees a wedged L1 by its stale mtime. A step of
+    L1's wall clock (the boot time in /proc/stat moves) is said on the console."""
+    booted = _btime()
     while True:
         with contextlib.suppress(OSError):
             path.write_text(f"{time.time():.0f}\n")
+        now = _btime()
+        if now is not None and booted is not None and now != booted:
+            print(f"lab-runner: L1's wall clock stepped by {now - booted:+d} s", flush=True)
+            booted = now
         time.sleep(every_s)
 
 

@@ -7,6 +7,7 @@ reading cyclictest from the guest's serial console file; writes what it saw as J
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -71,16 +72,28 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
             Path(out).write_text(json.dumps(result, indent=2))
             app.exit()
             return
+        current = app.current
         session_ok = await until(
             lambda: (
-                app.latency is not None
-                and len(app.latency.intervals) >= 4
-                and app.current is not None
-                and app.current.acc.intervals >= 4
+                current.ended is not None  # no use waiting: the recording is over
+                or (
+                    app.latency is not None
+                    and len(app.latency.intervals) >= 4
+                    and current.acc.intervals >= 4
+                )
             ),
             240,
         )
-        result["waited_ok"] = session_ok
+        result["waited_ok"] = session_ok and current.ended is None
+        if current.ended is not None:  # say whether the guest really went, and why
+            guests = Path(os.environ.get("LAB_GUESTS", "/nonexistent"))
+            pidfile = guests / f"{name}.pid"
+            pid = pidfile.read_text().strip() if pidfile.exists() else ""
+            result["guest_alive"] = bool(pid) and Path(f"/proc/{pid}").exists()
+            for kind in ("log", "console"):
+                with contextlib.suppress(OSError):
+                    text = (guests / f"{name}.{kind}").read_text(errors="replace")
+                    result[f"guest_{kind}_tail"] = text[-1500:]
         session = app.latency
         await until(lambda: session is not None and not session.linker.pending, 60)
         app.live.show(app.current)

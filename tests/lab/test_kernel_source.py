@@ -207,13 +207,21 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
     assert b["total_samples"] == 0
 
 
-def test_per_vcpu_rows_of_a_two_vcpu_l2_guest_add_up(lab: Lab) -> None:
+def test_per_vcpu_rows_of_a_two_vcpu_l2_guest_add_up_across_a_clock_step(lab: Lab) -> None:
     job = lab.run(
         HELPERS
         + r"""
         lab_guest_up g2 -s 2 || exit 1
-        vmexit-tui record --source kernel --name g2 --duration 5 --out "$LAB_OUT/g" \
-            > /dev/null 2> "$LAB_OUT/g.err"
+        vmexit-tui record --source kernel --name g2 --duration 6 --interval 1 --out "$LAB_OUT/g" \
+            > /dev/null 2> "$LAB_OUT/g.err" &
+        rec=$!
+        # once it records, L1's wall clock is stepped 5 s ahead, as NTP or `date -s` would
+        until grep -q "recording g2" "$LAB_OUT/g.err" || ! kill -0 $rec 2> /dev/null; do
+            sleep 0.2
+        done
+        sleep 1
+        date -s "@$(( $(date +%s) + 5 ))" > /dev/null
+        wait $rec
         echo "rc $?"
         lab_guest_stop g2
         echo "end: $(ours | tr '\n' ' ')"
@@ -222,6 +230,9 @@ def test_per_vcpu_rows_of_a_two_vcpu_l2_guest_add_up(lab: Lab) -> None:
     )
     assert job.rc == 0, job.stderr
     assert "rc 0" in job.stdout, (job.files / "g.err").read_text()
+    # the clock step did not make the running guest look like another process
+    manifest = json.loads((job.files / "g" / "manifest.json").read_text())
+    assert manifest["end_reason"] == "duration-reached", manifest
     report = json.loads((job.files / "g" / "report.json").read_text())
     vcpus = report["vcpus"]
     assert sorted(vcpus) == ["0", "1"]

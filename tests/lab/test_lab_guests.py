@@ -68,14 +68,16 @@ class Guests:
         return {name: int(pid) for name, pid in (ln.split() for ln in job.stdout.splitlines())}
 
     def run(self, script: str, timeout: float) -> LabJob:
-        """`lab.run` of a job that needs both guests: they are started first, and once more
-        if one was gone when the job looked it up (seen: an L2 reset right after ensure)."""
-        self.ensure()
+        """`lab.run` of a job that needs both guests: they are started first, and the job is
+        run once more if it failed and a guest was gone meanwhile (seen under nested SVM in
+        TCG: an L2 reset right after ensure, and an L2 that died mid-recording)."""
+        before = self.ensure()
         job = self.lab.run(script, timeout, prepare=self.ensure)
-        if job.rc != 0 and "lab_guest_pid: no guest" in job.stderr:
-            print("lab: a guest was gone when the job started; once more")
-            self.ensure()
-            job = self.lab.run(script, timeout, prepare=self.ensure)
+        if job.rc != 0:
+            after = self.ensure()  # starts again a guest that is gone
+            if after != before or "lab_guest_pid: no guest" in job.stderr:
+                print(f"lab: a guest went during the job ({before} -> {after}); once more")
+                job = self.lab.run(script, timeout, prepare=self.ensure)
         return job
 
 

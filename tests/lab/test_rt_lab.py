@@ -40,6 +40,9 @@ def test_app_records_exits_and_cyclictest_from_the_console_file(lab: Lab) -> Non
             if not first.get("found_guest"):  # seen: on a fresh L1 after a crash, no guest
                 print(f"lab: the app did not find the RT guest; once more: {first}")
                 continue
+            if "VM_EXITED" in first.get("recording_ended", ""):  # seen once in CI: the L2
+                print(f"lab: the RT guest ended mid-recording; once more: {first}")  # died
+                continue
         break
     report = job.files / "app.json"
     assert report.exists(), f"rc {job.rc}: {job.stderr[-3000:]}\n{job.stdout[-2000:]}"
