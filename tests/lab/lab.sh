@@ -43,14 +43,22 @@ lab_guest_start() {
     (cd "$dir" && echo work.sh | busybox cpio -o -H newc 2>/dev/null) >> "$LAB_GUESTS/$name.cpio"
     rm -rf "$dir"
     rm -f "$LAB_GUESTS/$name.pid" "$LAB_GUESTS/$name.console" "$LAB_GUESTS/$name.log"
-    # -D keeps QEMU's stderr open after -daemonize: a guest that dies says why in NAME.log
-    qemu-system-x86_64 -enable-kvm -cpu host -smp "$smp" -m "$mem" \
+    # in its own session, outliving the job; not -daemonize, which sends QEMU's stderr to
+    # /dev/null: a guest that dies says why in NAME.log (KVM errors, aborts)
+    setsid qemu-system-x86_64 -enable-kvm -cpu host -smp "$smp" -m "$mem" \
         -name "$name,debug-threads=on" -nodefaults -display none -monitor none -no-reboot \
         -serial "file:$LAB_GUESTS/$name.console" \
         -kernel "$LAB_KERNEL" -initrd "$LAB_GUESTS/$name.cpio" \
         -append "console=ttyS0 quiet panic=-1 mitigations=off" \
-        -d guest_errors -D "$LAB_GUESTS/$name.log" \
-        -daemonize -pidfile "$LAB_GUESTS/$name.pid" 2>> "$LAB_GUESTS/$name.log"
+        -pidfile "$LAB_GUESTS/$name.pid" < /dev/null > /dev/null 2>> "$LAB_GUESTS/$name.log" &
+    local qemu=$! i
+    for ((i = 0; i < 300; i++)); do  # QEMU writes the pid file early in its start
+        [ -s "$LAB_GUESTS/$name.pid" ] && return 0
+        kill -0 "$qemu" 2> /dev/null || break
+        sleep 0.1
+    done
+    echo "lab_guest_start: QEMU for $name did not start: $(tail -5 "$LAB_GUESTS/$name.log")" >&2
+    return 1
 }
 
 lab_guest_wait() {

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -90,6 +91,8 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
             pidfile = guests / f"{name}.pid"
             pid = pidfile.read_text().strip() if pidfile.exists() else ""
             result["guest_alive"] = bool(pid) and Path(f"/proc/{pid}").exists()
+            dmesg = subprocess.run(["dmesg"], capture_output=True, text=True, check=False)
+            result["l1_dmesg_tail"] = dmesg.stdout[-1500:]
             for kind in ("log", "console"):
                 with contextlib.suppress(OSError):
                     text = (guests / f"{name}.{kind}").read_text(errors="replace")
