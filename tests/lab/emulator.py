@@ -46,11 +46,17 @@ class LabQemu:
         return [self.binary, *(a for d in self.data_dirs for a in ("-L", str(d)))]
 
 
+def qemu_version(binary: str | Path) -> str | None:
+    """The version `binary --version` prints ("10.0.2"), None if it prints none."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
+    m = re.search(r"version (\d+\.\S*)", out.stdout.split("\n", 1)[0])
+    return m.group(1) if m else None
+
+
 def qemu_major(binary: str) -> int:
     """The major version `binary --version` prints (0 if it prints none)."""
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
-    m = re.search(r"version (\d+)\.", out.stdout)
-    return int(m.group(1)) if m else 0
+    version = qemu_version(binary)
+    return int(version.split(".")[0]) if version else 0
 
 
 def _mirror_and_codename() -> tuple[str, str]:
@@ -110,13 +116,10 @@ def backports_qemu(cache: Path | None = None) -> LabQemu:
                 run_tool(["dpkg", "-x", str(deb), str(tmp / "root")], what=f"unpack {deb.name}")
             shutil.rmtree(debs)
             found = _unpacked(tmp)
-            version = subprocess.run(
-                [found.binary, "--version"], capture_output=True, text=True, timeout=60
-            ).stdout.split("\n", 1)[0]
-            m = re.search(r"version (\S+)", version)
-            if not m:
-                raise LabUnavailable(f"{found.binary} does not run: {version!r}")
-            final = cache / "qemu" / m.group(1)
+            version = qemu_version(found.binary)
+            if version is None:
+                raise LabUnavailable(f"{found.binary} does not run or print its version")
+            final = cache / "qemu" / version
             shutil.rmtree(final, ignore_errors=True)
             tmp.rename(final)
             (final / _COMPLETE).touch()
