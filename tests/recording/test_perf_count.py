@@ -97,3 +97,7 @@ async def test_real_perf_stat_on_a_real_guest_starts_counts_and_stops_clean(no_n
     assert ended.folder is None
     assert any(isinstance(e, RecordingStatus) and e.state == "recording" for e in events)
     assert rec.info.source_mode == "count"
+    # the end is on the run: when, and the pinning then (a snapshot shows both)
+    assert rec.info.started is not None and rec.info.stopped is not None
+    assert rec.info.stopped - rec.info.started >= 1.0
+    assert rec.info.pinning_at_end == str(vm.pinning)

@@ -79,6 +79,8 @@ async def test_real_perf_live_streams_and_quits_on_q(no_new_perf):
         assert iv.reports[EventKind.VMEXIT].scope.pids == (vm.pid,)
     assert intervals[0].end == intervals[1].start
     assert stopped_in < 10  # `q` made it quit; no escalation to signals
+    assert rec.info.stopped is not None and rec.info.stopped >= intervals[-1].end - 1
+    assert rec.info.pinning_at_end == str(vm.pinning)
 
 
 @needs_qemu[0]
@@ -98,3 +100,4 @@ async def test_vm_exit_ends_live(no_new_perf):
 
         await asyncio.wait_for(run(), 30)
     assert events[-1].reason == EndReason.VM_EXITED and events[-1].ok
+    assert rec.info.stopped is not None and rec.info.pinning_at_end is None  # the VM is gone

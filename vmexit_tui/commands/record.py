@@ -222,7 +222,7 @@ def source_manifest(
 
 def finish_manifest(manifest: Manifest, recorder: RecorderBase, ended: RecordingEnded) -> None:
     """Fill in how the recording ended (the fields PerfRecorder fills for its own)."""
-    from vmexit_tui.recording.perf_record import pinning_now
+    from vmexit_tui.recording.perf_supervision import pinning_now
 
     manifest.stopped = recorder.info.stopped or time.time()
     manifest.pinning_at_end = recorder.info.pinning_at_end or pinning_now(recorder.vm)

@@ -220,10 +220,11 @@ def _start_ticks(pid: int) -> int | None:
 
 
 class RecordingLock:
-    """`<root>/.vmexit-tui-<vmpid>-<vmstart>.lock`: refuses a second recording of one VM.
+    """`<root>/.vmexit-tui-<vmpid>-<vmticks>.lock`: refuses a second recording of one VM.
 
     Created atomically (O_EXCL, 0600). It names its owner (pid + start in ticks after boot)
-    and the folder being written; a lock whose owner is gone, or whose VM is gone, is stale and is replaced.
+    and the folder being written; a lock whose owner is gone, or whose VM is gone, is stale
+    and is replaced.
     """
 
     def __init__(self, root: str | os.PathLike[str], vm_pid: int, vm_started: float) -> None:

@@ -28,9 +28,8 @@ from vmexit_tui.formats.tracefs_hist import HistParseError, exit_counts, exit_re
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.kernel_tracing import TraceSetup, TracingError, remove_stale
 from vmexit_tui.recording.modes import Mode
-from vmexit_tui.recording.perf_record import pinning_now
 from vmexit_tui.recording.perf_supervision import CouldNotStart, RecorderBase
-from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingState
+from vmexit_tui.recording.protocol import EndReason, RecordingState
 from vmexit_tui.reference import glossary
 
 SOURCE = "kernel hist triggers"
@@ -188,10 +187,4 @@ class KernelHistRecorder(RecorderBase):
 
     async def _finish(self, reason: EndReason, detail: str) -> None:
         await asyncio.to_thread(self._remove)
-        pinning_end = await asyncio.to_thread(pinning_now, self.vm)
-        self.info = replace(self.info, stopped=time.time(), pinning_at_end=pinning_end)
-        self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
-        if reason is not EndReason.STOPPED:
-            self.message = detail
-        self._status()
-        self._emit(RecordingEnded(reason, detail=detail))
+        await self._ended(reason, detail)

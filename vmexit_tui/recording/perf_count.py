@@ -24,7 +24,7 @@ from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.kernel_hist import cpu_vendor, glossary_codes, vm_thread_ids
 from vmexit_tui.recording.modes import Mode
 from vmexit_tui.recording.perf_supervision import CouldNotStart, RecorderBase
-from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingState
+from vmexit_tui.recording.protocol import EndReason
 
 SOURCE = "perf stat counting"
 OTHER = "UNKNOWN"
@@ -132,11 +132,7 @@ class PerfCountRecorder(RecorderBase):
         reason, detail = self._why_ended(code)
         if reason is EndReason.PERF_FAILED and self.intervals and self._stop_requested:
             reason, detail = EndReason.STOPPED, "stopped on request"
-        self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
-        if reason is not EndReason.STOPPED:
-            self.message = detail
-        self._progress_status()
-        self._emit(RecordingEnded(reason, detail=detail))
+        await self._ended(reason, detail)
 
     def _progress_status(self) -> None:
         self._status(chunks=self.intervals)

@@ -24,7 +24,6 @@ from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.perf_supervision import CouldNotStart, RecorderBase
-from vmexit_tui.recording.protocol import EndReason, RecordingEnded, RecordingState
 
 QUIET_S = 0.2  # a pause this long after a `Total Samples` line ends a block's burst
 NO_EXITS_AFTER = 5  # empty blocks in a row before saying the host may not report exits
@@ -94,11 +93,7 @@ class PerfLiveRecorder(RecorderBase):
         proc.stdin.close()  # only now: EOF on a running perf live makes it spin
         self._take(self._parser.close())
         reason, detail = self._why_ended(code)
-        self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
-        if reason is not EndReason.STOPPED:
-            self.message = detail
-        self._progress_status()
-        self._emit(RecordingEnded(reason, detail=detail))
+        await self._ended(reason, detail)
 
     async def _ask_to_stop(self, proc: asyncio.subprocess.Process) -> None:
         """Write `q` to perf's stdin, as a user of perf live would."""

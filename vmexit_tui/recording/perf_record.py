@@ -33,7 +33,7 @@ from vmexit_tui.formats.perf_parser import parse_reports
 from vmexit_tui.formats.perf_report_lines import ReportParseError
 from vmexit_tui.host import lifecycle, preflight
 from vmexit_tui.host.audit import audit
-from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive
+from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.perf_chunks import (
     Chunk,
@@ -46,6 +46,7 @@ from vmexit_tui.recording.perf_chunks import (
 from vmexit_tui.recording.perf_supervision import (
     CouldNotStart,
     RecorderBase,
+    pinning_now,
     run_collect,
 )
 from vmexit_tui.recording.protocol import (
@@ -62,16 +63,6 @@ NO_VM_EXITS = (
     "exit tables stay empty"
 )
 _SILENT_PROBES = 10  # chunks probed with `perf report --stats` before giving up on the question
-
-
-def pinning_now(vm: VmInfo) -> str | None:
-    """The VM's pinning state now, None when it is gone."""
-    if not is_alive(vm.pid, vm.started):
-        return None
-    try:
-        return str(VmScanner().find(pid=vm.pid).pinning)
-    except VmNotFound:
-        return None
 
 
 def parse_chunk_report(text: str, kind: EventKind, *, source: str) -> Report:

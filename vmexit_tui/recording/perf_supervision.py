@@ -16,13 +16,14 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.host import lifecycle, preflight
-from vmexit_tui.host.discovery import VmInfo, is_alive, not_kvm_reason
+from vmexit_tui.host.discovery import VmInfo, VmNotFound, VmScanner, is_alive, not_kvm_reason
 from vmexit_tui.recording import perf_argv
 from vmexit_tui.recording.protocol import (
     EndReason,
@@ -39,6 +40,16 @@ class CouldNotStart(RuntimeError):
     def __init__(self, reason: EndReason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+def pinning_now(vm: VmInfo) -> str | None:
+    """The VM's pinning state now, None when it is gone."""
+    if not is_alive(vm.pid, vm.started):
+        return None
+    try:
+        return str(VmScanner().find(pid=vm.pid).pinning)
+    except VmNotFound:
+        return None
 
 
 def describe_exit(code: int) -> str:
@@ -242,6 +253,16 @@ class RecorderBase:
 
     def _progress_status(self) -> None:
         self._status()
+
+    async def _ended(self, reason: EndReason, detail: str) -> None:
+        """The end: when, the VM's pinning then, the final status, then `RecordingEnded`."""
+        pinning_end = await asyncio.to_thread(pinning_now, self.vm)
+        self.info = replace(self.info, stopped=time.time(), pinning_at_end=pinning_end)
+        self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
+        if reason is not EndReason.STOPPED:
+            self.message = detail
+        self._progress_status()
+        self._emit(RecordingEnded(reason, detail=detail))
 
     def _why_ended(self, code: int) -> tuple[EndReason, str]:
         if self._end is not None:
