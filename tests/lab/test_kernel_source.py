@@ -207,29 +207,38 @@ def test_cleanup_on_sigterm_sighup_and_after_sigkill_and_two_vms_apart(lab: Lab)
     assert b["total_samples"] == 0
 
 
+PER_VCPU_SCRIPT = (
+    HELPERS
+    + r"""
+    lab_guest_up g2 -s 2 || exit 1
+    vmexit-tui record --source kernel --name g2 --duration 6 --interval 1 --out "$LAB_OUT/g" \
+        > /dev/null 2> "$LAB_OUT/g.err" &
+    rec=$!
+    # once it records, L1's wall clock is stepped 5 s ahead, as NTP or `date -s` would
+    until grep -q "recording g2" "$LAB_OUT/g.err" || ! kill -0 $rec 2> /dev/null; do
+        sleep 0.2
+    done
+    sleep 1
+    date -s "@$(( $(date +%s) + 5 ))" > /dev/null
+    wait $rec
+    echo "rc $?"
+    lab_guest_alive g2 && echo "guest: alive" || echo "guest: gone"
+    lab_guest_stop g2
+    echo "end: $(ours | tr '\n' ' ')"
+    """
+)
+
+
 def test_per_vcpu_rows_of_a_two_vcpu_l2_guest_add_up_across_a_clock_step(lab: Lab) -> None:
-    job = lab.run(
-        HELPERS
-        + r"""
-        lab_guest_up g2 -s 2 || exit 1
-        vmexit-tui record --source kernel --name g2 --duration 6 --interval 1 --out "$LAB_OUT/g" \
-            > /dev/null 2> "$LAB_OUT/g.err" &
-        rec=$!
-        # once it records, L1's wall clock is stepped 5 s ahead, as NTP or `date -s` would
-        until grep -q "recording g2" "$LAB_OUT/g.err" || ! kill -0 $rec 2> /dev/null; do
-            sleep 0.2
-        done
-        sleep 1
-        date -s "@$(( $(date +%s) + 5 ))" > /dev/null
-        wait $rec
-        echo "rc $?"
-        lab_guest_stop g2
-        echo "end: $(ours | tr '\n' ' ')"
-        """,
-        timeout=900,
-    )
+    for attempt in (1, 2):
+        job = lab.run(PER_VCPU_SCRIPT, timeout=900)
+        if attempt == 1 and "guest: gone" in job.stdout:  # an L2 that died (seen under TCG)
+            print(f"lab: g2 died during the recording; once more: {job.stdout}")
+            continue
+        break
     assert job.rc == 0, job.stderr
     assert "rc 0" in job.stdout, (job.files / "g.err").read_text()
+    assert "guest: alive" in job.stdout, job.stdout
     # the clock step did not make the running guest look like another process
     manifest = json.loads((job.files / "g" / "manifest.json").read_text())
     assert manifest["end_reason"] == "duration-reached", manifest
