@@ -14,6 +14,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+GUESTS = Path(os.environ.get("LAB_GUESTS", "/nonexistent"))  # lab.sh's guest files
+
+
+def guest_alive(name: str) -> bool:
+    """Whether the L2 guest's QEMU still runs (its pid file names a live process)."""
+    pidfile = GUESTS / f"{name}.pid"
+    pid = pidfile.read_text().strip() if pidfile.exists() else ""
+    return bool(pid) and Path(f"/proc/{pid}").exists()
+
 
 async def main(name: str, console: str, out: str, folder: str, spike_us: float) -> None:
     from vmexit_tui.app.app import VmExitApp
@@ -66,8 +75,7 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
                 await pilot.press("1", "space")
             result["found_guest"] = await until(lambda: app.current is not None, 30)
         if not result["found_guest"]:
-            pidfile = Path(os.environ.get("LAB_GUESTS", "/nonexistent")) / f"{name}.pid"
-            result["guest_alive"] = pidfile.exists()
+            result["guest_alive"] = guest_alive(name)
             notes = getattr(app, "_notifications", ())
             result["notifications"] = [str(getattr(n, "message", n)) for n in notes]
             Path(out).write_text(json.dumps(result, indent=2))
@@ -87,15 +95,12 @@ async def main(name: str, console: str, out: str, folder: str, spike_us: float) 
         )
         result["waited_ok"] = session_ok and current.ended is None
         if current.ended is not None:  # say whether the guest really went, and why
-            guests = Path(os.environ.get("LAB_GUESTS", "/nonexistent"))
-            pidfile = guests / f"{name}.pid"
-            pid = pidfile.read_text().strip() if pidfile.exists() else ""
-            result["guest_alive"] = bool(pid) and Path(f"/proc/{pid}").exists()
+            result["guest_alive"] = guest_alive(name)
             dmesg = subprocess.run(["dmesg"], capture_output=True, text=True, check=False)
             result["l1_dmesg_tail"] = dmesg.stdout[-1500:]
             for kind in ("log", "console"):
                 with contextlib.suppress(OSError):
-                    text = (guests / f"{name}.{kind}").read_text(errors="replace")
+                    text = (GUESTS / f"{name}.{kind}").read_text(errors="replace")
                     result[f"guest_{kind}_tail"] = text[-1500:]
         session = app.latency
         await until(lambda: session is not None and not session.linker.pending, 60)

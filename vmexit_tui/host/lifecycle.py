@@ -244,7 +244,6 @@ class RecordingLock:
                 "owner_start_ticks": _start_ticks(me),
                 "vm_pid": self.vm_pid,
                 "vm_started": self.vm_started,
-                "vm_start_ticks": ticks_of(self.vm_started),
                 "folder": str(folder) if folder is not None else None,
                 "since": time.time(),
             }
