@@ -48,6 +48,18 @@ echo "gp $(lab_guest_pid gp)"; echo "rt $(lab_guest_pid rt)"
 
 ENSURE_TRIES = 3
 
+# prefixed to a guests job: at its end, a guest that is gone fails it (rc 1 at least)
+GUESTS_ALIVE_AT_EXIT = """
+lab_guests_alive_at_exit() {
+    local rc=$? name
+    for name in gp rt; do
+        lab_guest_alive "$name" || { echo "lab_guest_pid: no guest $name at the end" >&2; rc=1; }
+    done
+    exit "$rc"
+}
+trap lab_guests_alive_at_exit EXIT
+"""
+
 
 class Guests:
     """gp and rt in L1; `ensure()` starts whichever is not running (after an L1 crash: both)."""
@@ -69,15 +81,16 @@ class Guests:
 
     def run(self, script: str, timeout: float) -> LabJob:
         """`lab.run` of a job that needs both guests: they are started first, and the job is
-        run once more if it failed and a guest was gone meanwhile (seen under nested SVM in
-        TCG: an L2 reset right after ensure, and an L2 that died mid-recording)."""
+        run once more if a guest was gone meanwhile (seen under nested SVM in TCG: an L2
+        reset right after ensure, and an L2 that died mid-recording). A guest that dies
+        fails the job even when its script succeeded: `vms` then lists one VM only."""
         before = self.ensure()
-        job = self.lab.run(script, timeout, prepare=self.ensure)
+        job = self.lab.run(GUESTS_ALIVE_AT_EXIT + script, timeout, prepare=self.ensure)
         if job.rc != 0:
             after = self.ensure()  # starts again a guest that is gone
             if after != before or "lab_guest_pid: no guest" in job.stderr:
                 print(f"lab: a guest went during the job ({before} -> {after}); once more")
-                job = self.lab.run(script, timeout, prepare=self.ensure)
+                job = self.lab.run(GUESTS_ALIVE_AT_EXIT + script, timeout, prepare=self.ensure)
         return job
 
 
@@ -110,6 +123,7 @@ def test_vms_json_finds_both_guests_raw_then_bind_and_partial(lab: Lab, guests: 
     raw = {vm["name"]: vm for vm in json.loads((job.files / "raw.json").read_text())}
     pinned = {vm["name"]: vm for vm in json.loads((job.files / "pinned.json").read_text())}
     for name in ("gp", "rt"):
+        assert name in raw and name in pinned, f"{name} ({pids[name]}) not listed: {raw}"
         assert raw[name]["pid"] == pids[name]
         assert raw[name]["vmm"] == "qemu"
         assert [v["index"] for v in raw[name]["vcpus"]] == [0, 1]
