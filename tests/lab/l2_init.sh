@@ -6,7 +6,8 @@ export PATH=/usr/local/bin:/usr/bin:/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /tmp && mount -t devpts devpts /dev/pts
+mkdir -p /dev/pts /dev/shm /tmp && mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm  # cyclictest keeps its shared state there
 echo "L2-READY uptime=$(cut -d' ' -f1 /proc/uptime) cpus=$(grep -c ^processor /proc/cpuinfo)"
 if [ -f /work.sh ]; then
     sh /work.sh

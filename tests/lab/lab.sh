@@ -6,6 +6,7 @@
 #   lab_guest_wait NAME [timeout_s]   wait until its kernel is up (L2-READY on its console)
 #   lab_guest_up NAME [start options]  start and wait, up to 3 tries of $LAB_GUEST_UP_S (180) s
 #   lab_guest_pid NAME          its QEMU pid;  lab_guest_alive NAME: is it running
+#   lab_guest_obituary NAME     what a guest that is gone left (console, QEMU, L1's dmesg)
 #   lab_guest_console NAME      path of its serial console log (in the share: $LAB_GUESTS)
 #   lab_guest_stop NAME         kill it and wait until it is gone;  lab_guest_stop_all
 #   lab_wait PID [timeout_s] [NAME]   wait for a background job; on a hang: stacks saved, SIGKILL
@@ -141,6 +142,20 @@ lab_pin() {
 lab_unpin() {
     local i tid
     lab_vcpu_tids "$1" | while read -r i tid; do taskset -pc "0-$(($(nproc) - 1))" "$tid" > /dev/null; done
+}
+
+# lab_guest_obituary NAME: what a guest that is gone left (console, QEMU's messages, L1's
+# kernel log), on stdout; nothing when NAME never ran or still runs
+lab_guest_obituary() {
+    local pid
+    pid=$(lab_guest_pid "$1" 2> /dev/null) || return 0
+    lab_guest_alive "$1" && return 0
+    echo "lab_guest_obituary: guest $1 (pid $pid) is gone; its console ends:"
+    tail -8 "$LAB_GUESTS/$1.console" 2> /dev/null
+    echo "--- QEMU's messages ($1.log) ---"
+    tail -8 "$LAB_GUESTS/$1.log" 2> /dev/null
+    echo "--- L1's kernel log ---"
+    dmesg 2> /dev/null | grep -i -E 'kvm|svm|oom|killed|qemu|segfault|trap' | tail -8
 }
 
 # lab_guest_alive NAME: true when NAME's QEMU is running

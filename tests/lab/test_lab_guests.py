@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def _ok(job: LabJob, *logs: str) -> LabJob:
 GUESTS_SCRIPT = f"""
 gp_args=(gp -w 'while :; do usleep 1000; done &')
 rt_args=(rt -c {shlex.quote(RT_CYCLICTEST)})
+for g in gp rt; do lab_guest_obituary "$g" > "$LAB_OUT/obituary-$g.txt"; done
 lab_guest_alive gp || lab_guest_start "${{gp_args[@]}}"
 lab_guest_alive rt || lab_guest_start "${{rt_args[@]}}"
 # both boot at once; one not up in time is started again (lab_guest_up)
@@ -66,10 +68,21 @@ class Guests:
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
+        self.obituaries = artifacts_dir("lab-guests") / "obituaries.txt"
+
+    def _keep_obituaries(self, job: LabJob) -> None:
+        """What a guest found gone left, kept in the artifacts and shown as a warning."""
+        for found in sorted(job.files.glob("obituary-*.txt")):
+            text = found.read_text().strip()
+            if text:
+                with self.obituaries.open("a") as out:
+                    out.write(text + "\n\n")
+                warnings.warn(f"lab: an L2 guest died: {text[:600]}", stacklevel=3)
 
     def ensure(self) -> dict[str, int]:
         for _ in range(ENSURE_TRIES - 1):
             job = self.lab.run(GUESTS_SCRIPT, timeout=1200)
+            self._keep_obituaries(job)
             if job.rc == 0:
                 break
             # one died booting (seen: twice in a row, with nothing on its console, under
