@@ -97,3 +97,32 @@ async def test_a_wide_table_shows_more_trend_points():
             trends[width] = table.text(table.ordered_reasons[0], "trend")
             assert table.virtual_size.width <= width  # never wider than the terminal
     assert TREND_WIDTH <= len(trends[80]) < len(trends[200])
+
+
+async def test_a_table_scrolled_sideways_shows_the_same_lines_shifted():
+    async with _TableApp().run_test(size=(50, 20)) as pilot:  # narrower than the columns
+        table = pilot.app.query_one(ExitTable)
+        acc = RunAccumulator()
+        acc.add(wide_interval(0, 10))
+        table.show(acc, EventKind.VMEXIT)
+        await pilot.pause()
+        assert table.virtual_size.width > table.size.width
+        whole = [table.render_line(y).text for y in range(5)]
+        assert all(len(line) == table.size.width for line in whole)
+        table.scroll_to(x=7, animate=False, immediate=True)
+        await pilot.pause()
+        shifted = [table.render_line(y).text for y in range(5)]
+        assert all(len(line) == table.size.width for line in shifted)
+        for before, after in zip(whole, shifted, strict=True):
+            assert after[: table.size.width - 7] == before[7:]
+
+
+async def test_the_line_cache_keeps_only_each_rows_latest_line():
+    async with _TableApp().run_test(size=(100, 30)) as pilot:
+        table = pilot.app.query_one(ExitTable)
+        acc = RunAccumulator()
+        for i in range(30):  # every row's text changes every interval
+            acc.add(wide_interval(i, 20))
+            table.show(acc, EventKind.VMEXIT)
+            await pilot.pause()
+        assert table.cached_lines == 1 + 20  # the header and each row's latest line

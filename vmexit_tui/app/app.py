@@ -32,6 +32,7 @@ from vmexit_tui.analysis.compare_session import (
 from vmexit_tui.analysis.running import Interval
 from vmexit_tui.app import bindings
 from vmexit_tui.app.app_sources import AppSources
+from vmexit_tui.app.collector import FreezeAfterStart
 from vmexit_tui.app.compare_runs import CompareRuns
 from vmexit_tui.app.latency_mixin import LatencyMixin
 from vmexit_tui.app.messages import (
@@ -61,7 +62,7 @@ FOCUS = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}
 When = bindings.When
 
 
-class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys):
+class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart):
     """`vmexit-tui`: why do the guests exit, live."""
 
     CSS_PATH = "app.tcss"

@@ -1,10 +1,15 @@
 """The columns of the live exit table: title, how a reason's figures become the cell's text,
-and the raw value it sorts by."""
+the raw value it sorts by, and how a row's cells become one line."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
 
 from vmexit_tui.analysis.model import ExitStat
 from vmexit_tui.app import format as fmt
@@ -51,3 +56,27 @@ SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
 INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 TREND_WIDTH = 8  # at least: with the narrow number formats, the table fits 80 columns
 MAX_TREND_WIDTH = 64  # a wide terminal shows this many points of the trend
+
+
+def line_of(
+    columns: tuple[Column, ...],
+    widths: list[int],
+    cells: list[str],
+    style: Style,
+    width: int | None,
+    base: Style,
+) -> Strip:
+    """A row's cells at their column widths, in one segment of `style`; fitted to `width`
+    (cut, or padded in the `base` style) unless it is None. One Strip per line: each one
+    Textual builds costs several caches."""
+    parts = [" "]
+    for col, size, text in zip(columns, widths, cells, strict=True):
+        text = set_cell_size(text, size) if cell_len(text) > size else text
+        pad = " " * (size - cell_len(text))
+        parts += (text + pad if col.left else pad + text), " "
+    text = "".join(parts[:-1])
+    if width is None:
+        return Strip([Segment(text, style)])
+    if cell_len(text) >= width:
+        return Strip([Segment(set_cell_size(text, width), style)], width)
+    return Strip([Segment(text, style), Segment(" " * (width - cell_len(text)), base)], width)

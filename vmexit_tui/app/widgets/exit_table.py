@@ -1,10 +1,12 @@
 """The live exit table: one row per reason, sortable, drawn line by line on Textual's public API.
 
-A `ScrollView` whose `render_line` serves each line from an LRU cache of rendered lines
-(the pattern of Textualize's toolong `log_lines.py`): a line is rebuilt only when its
-row's text, its place (cursor, stripe) or the column widths changed. `show(acc, kind)`
-turns the totals into text per cell, bumps the version of rows whose text changed, and
-re-sorts only when rows came or went or a value of the sort column changed.
+A `ScrollView` whose `render_line` serves each line from a cache of rendered lines (the
+pattern of Textualize's toolong `log_lines.py`): a line is rebuilt only when its row's
+text, its place (cursor, stripe) or the column widths changed. One slot per row,
+overwritten: a stale line is freed at once instead of aging in a cache, where the garbage
+collector would walk it (and its Strip's caches) again and again. `show(acc, kind)` turns
+the totals into text per cell, bumps the version of rows whose text changed, and re-sorts
+only when rows came or went or a value of the sort column changed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -37,11 +38,11 @@ from vmexit_tui.app.widgets.exit_columns import (
     TREND_WIDTH,
     Column,
     Value,
+    line_of,
 )
 
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
-LINE_CACHE_SIZE = 1_000
 EMPTY = "no data yet"
 
 
@@ -123,7 +124,7 @@ class ExitTable(ScrollView, can_focus=True):
         self._widths = [cell_len(self._title(c)) for c in self.columns_spec]
         self._trend_width = TREND_WIDTH
         self._acc: RunAccumulator | None = None
-        self._lines: LRUCache[tuple, Strip] = LRUCache(LINE_CACHE_SIZE)
+        self._lines: dict[tuple, tuple[tuple, Strip]] = {}  # slot: (stamp, line)
         self._layout_version = 0  # widths, sort arrow, styles: every line changes
         self._styles: dict[str, Style] = {}
         self._shown: tuple | None = None  # what `show` last applied
@@ -166,6 +167,10 @@ class ExitTable(ScrollView, can_focus=True):
 
     def text(self, reason: str, column: str) -> str:
         return self._rows[reason].texts[self._index[column]]
+
+    @property
+    def cached_lines(self) -> int:
+        return len(self._lines)
 
     def row_version(self, reason: str) -> int:
         """Bumped whenever the row's text changes (its cached line is then rebuilt)."""
@@ -389,8 +394,9 @@ class ExitTable(ScrollView, can_focus=True):
         `rich_style` walks every ancestor, and each line would pay for it."""
         style = self._styles.get(component)
         if style is None:
-            base = self.rich_style
-            style = base + self.get_component_rich_style(component) if component else base
+            style = self.rich_style
+            for name in component.split():
+                style += self.get_component_rich_style(name)
             self._styles[component] = style
         return style
 
@@ -398,31 +404,14 @@ class ExitTable(ScrollView, can_focus=True):
         arrow = ("▼" if self.descending else "▲") if col.key == self.sort_column else ""
         return f"{col.title}{arrow}"
 
-    def _line(self, cells: list[str], style: Style) -> Strip:
-        parts = [" "]
-        for col, width, text in zip(self.columns_spec, self._widths, cells, strict=True):
-            size = cell_len(text)
-            if size > width:
-                text = set_cell_size(text, width)
-            elif size < width:
-                pad = " " * (width - size)
-                text = text + pad if col.left else pad + text
-            parts.append(text)
-            parts.append(" ")
-        return Strip([Segment("".join(parts[:-1]), style)])
-
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
         base = self._style()
         if y == 0:
-            key: tuple = ("header", self._layout_version, self.sort_column, self.descending)
-            strip = self._lines.get(key)
-            if strip is None:
-                style = self._style("exit-table--header")
-                header = [self._title(c) for c in self.columns_spec]
-                strip = self._lines[key] = self._line(header, style)
-                self.lines_rendered += 1
+            slot: tuple = ("header",)
+            stamp: tuple = (self._layout_version, self.sort_column, self.descending)
+            cells, style = [self._title(c) for c in self.columns_spec], "exit-table--header"
         else:
             index = scroll_y + y - 1
             if not self._order:
@@ -430,17 +419,25 @@ class ExitTable(ScrollView, can_focus=True):
             if index >= len(self._order):
                 return Strip.blank(width, base)
             reason = self._order[index]
-            row = self._rows[reason]
-            cursor = index == self.cursor_row
-            key = (reason, row.version, self._layout_version, cursor, index % 2, self.has_focus)
-            strip = self._lines.get(key)
-            if strip is None:
-                style = self._style("exit-table--even-row") if index % 2 else base
-                if cursor:
-                    style += self._style("exit-table--cursor")
-                strip = self._lines[key] = self._line(row.texts, style)
-                self.lines_rendered += 1
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+            row, cursor = self._rows[reason], index == self.cursor_row
+            slot = (reason,)
+            stamp = (row.version, cursor, index % 2, self._layout_version, self.has_focus)
+            cells, style = row.texts, ("exit-table--even-row" if index % 2 else "")
+            if cursor:
+                style += " exit-table--cursor"
+        stamp += (width, scroll_x)
+        cached = self._lines.get(slot)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        cols, widths = self.columns_spec, self._widths
+        if scroll_x:  # scrolled sideways (a narrow terminal): the whole line, then its view
+            strip = line_of(cols, widths, cells, self._style(style), None, base)
+            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+        else:
+            strip = line_of(cols, widths, cells, self._style(style), width, base)
+        self._lines[slot] = (stamp, strip)
+        self.lines_rendered += 1
+        return strip
 
     def _empty_line(self, y: int, width: int, base: Style) -> Strip:
         """The empty state: why there are no rows (a silent recording), or "no data yet"."""
