@@ -20,5 +20,5 @@ class FreezeAfterStart:
         gc.collect()
         gc.freeze()
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:  # async, as CleanExit's: both run
         gc.unfreeze()

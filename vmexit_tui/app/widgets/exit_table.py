@@ -40,6 +40,7 @@ from vmexit_tui.app.widgets.exit_columns import (
     Value,
     line_of,
 )
+from vmexit_tui.app.widgets.plain_lines import PlainLines
 
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
@@ -53,7 +54,7 @@ class _Row:
     version: int = 0
 
 
-class ExitTable(ScrollView, can_focus=True):
+class ExitTable(PlainLines, ScrollView, can_focus=True):
     """Exit reasons of one event kind; `show(acc, kind)` applies the latest totals.
 
     Rows are keyed by reason; the cursor stays on its reason across updates and sorts.

@@ -1,0 +1,59 @@
+"""PlainLines: the exit table's lines rendered directly are the lines Textual's styles cache
+makes of them, and a box style (padding, border) sends rendering back to Textual."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.widget import Widget
+
+from tests.app.helpers import wide_interval
+from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.running import RunAccumulator
+from vmexit_tui.app.widgets.exit_table import ExitTable
+
+
+class _TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ExitTable()
+
+
+async def _table(pilot) -> ExitTable:
+    table = pilot.app.query_one(ExitTable)
+    acc = RunAccumulator()
+    acc.add(wide_interval(0, 30))
+    table.show(acc, EventKind.VMEXIT)
+    await pilot.pause()
+    return table
+
+
+def _both(table: ExitTable, crop: Region) -> tuple[list, list]:
+    table._styles_cache.clear()
+    return table.render_lines(crop), Widget.render_lines(table, crop)
+
+
+@pytest.mark.parametrize("no_color", [False, True])  # NO_COLOR: the app's line filters
+async def test_direct_lines_are_what_the_styles_cache_makes(no_color, monkeypatch):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    async with _TableApp().run_test(size=(60, 24)) as pilot:
+        assert bool(pilot.app.no_color) == no_color
+        table = await _table(pilot)
+        view = table.scrollable_content_region  # the rest is under the scrollbars
+        assert view.width < table.size.width and view.height < 30  # both scrollbars shown
+        for crop in (view, Region(5, 2, 40, 6)):  # whole, and a part of it
+            direct, textual = _both(table, crop)
+            textual = [s.crop(0, crop.width) for s in textual]
+            assert [list(s) for s in direct] == [list(s) for s in textual]
+            assert {s.cell_length for s in direct} == {crop.width}
+
+
+async def test_a_box_style_falls_back_to_textual():
+    async with _TableApp().run_test(size=(60, 24)) as pilot:
+        table = await _table(pilot)
+        table.styles.padding = (0, 2)
+        table.styles.border = ("round", "red")
+        await pilot.pause()
+        lines = table.render_lines(table.size.region)
+        assert lines[0].text.startswith("╭") and lines[1].text.startswith("│  ")

@@ -1,0 +1,55 @@
+"""`render_lines` for a widget that draws and caches whole lines itself.
+
+Textual's styles cache wraps every line of every widget in padding, borders, tint and
+opacity, building a new Strip (and its caches) each time. The exit table draws each of its
+lines complete (cells, stripes, cursor, padded to the view's width) and keeps them in its
+own cache, and has none of those box styles: for it that wrapping is pure cost, about a
+third of its frame time at 160x48 (bench/bench_app.py). `PlainLines` renders such a widget's
+lines directly, with the app's line filters, and falls back to Textual's path as soon as
+a box style applies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    _Base = Widget
+else:  # a mixin, not a Widget: Textual inherits default CSS along the first DOM base only
+    _Base = object
+
+
+class PlainLines(_Base):
+    """Mixed into a widget whose `render_line(y)` returns finished lines of the view's width."""
+
+    def _plain(self) -> bool:
+        s = self.styles
+        return (
+            not any(s.gutter)  # padding, border
+            and not s.outline.spacing
+            and not s.tint.a
+            and s.opacity == 1
+            and s.text_opacity == 1
+            and (not s.has_rule("hatch") or s.hatch == "none")
+            and self._border_title is None
+            and self._border_subtitle is None
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if not self._plain():
+            return super().render_lines(crop)
+        background = self.background_colors[1]
+        filters = self.get_line_filters()
+        lines = []
+        for y in crop.line_range:
+            strip = self.render_line(y)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            lines.append(strip)
+        if crop.column_span != (0, self.size.width):
+            lines = [strip.crop(*crop.column_span) for strip in lines]
+        return lines
