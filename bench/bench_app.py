@@ -9,6 +9,7 @@
    its simulated recording streams at 1 s intervals. Goal: <= 1% of one core.
 3. first frame: launch of `vmexit-tui --demo` to its footer on screen. Goal: <= 0.5 s.
 
+Both checkouts are measured as installed: their bytecode is compiled first, as pip does.
 `--before DIR` measures the code in DIR the same way in the same run (DIR is a checkout,
 e.g. `git worktree add /tmp/before main`, run with this venv), and prints both side by
 side. Each figure is the median over `--repeats` runs: the machine may be shared.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import fcntl
 import json
 import os
@@ -201,6 +203,9 @@ def main() -> None:
         print(json.dumps(asyncio.run(_update_bench(args.updates_only))))
         return
     codes = {"after": ROOT} if args.before is None else {"before": args.before, "after": ROOT}
+    for code in codes.values():  # as installed: pip compiles the bytecode (a source tree run
+        # with PYTHONDONTWRITEBYTECODE would compile every module at each start instead)
+        compileall.compile_dir(code / "vmexit_tui", quiet=1)
     rounds: dict[str, list[dict[str, float]]] = {name: [] for name in codes}
     for r in range(args.repeats):  # interleaved: both see the same load on a shared machine
         for name, code in codes.items():

@@ -24,6 +24,7 @@ from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen, key_table
 from vmexit_tui.app.screens.run_picker import RunPicker
 from vmexit_tui.app.widgets.exit_table import SORTABLE, ExitTable
+from vmexit_tui.app.widgets.key_bar import KeyBar
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.formats import snapshots
 from vmexit_tui.host.preflight import Problem
@@ -441,9 +442,7 @@ async def test_no_color_keeps_changes_readable(tmp_path, gate, monkeypatch):
 
 
 def footer_labels(app: VmExitApp) -> list[str]:
-    from textual.widgets._footer import FooterKey
-
-    return [str(k.description) for k in app.screen.query(FooterKey)]
+    return [k.label for k in app.screen.query_one(KeyBar).shown]
 
 
 async def test_footer_says_what_space_does_now(tmp_path, gate):

@@ -8,8 +8,8 @@ changed. The App routes; it holds no drawing and no parsing.
 Where to extend it:
 - a key: a row in `app/bindings.py` and an `action_*` method here (or on a widget);
 - a tab: a `TabPane` in `compose` and its focus target in `FOCUS`;
-- a widget fed by the recording: give it a `show(session)` and call it from `_refresh_live`
-  (or handle the messages of `app/messages.py` in the widget itself).
+- a widget fed by the recording: a `show(session)` called from `_refresh_live` (or let it
+  handle the messages of `app/messages.py` itself).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.widgets import DataTable, TabbedContent, TabPane
 
 from vmexit_tui.analysis.compare_session import (
     DEFAULT_COMPARE,
@@ -47,6 +47,7 @@ from vmexit_tui.app.screens.help_screen import HelpScreen
 from vmexit_tui.app.shutdown import CleanExit
 from vmexit_tui.app.snapshot_io import SnapshotIO
 from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
+from vmexit_tui.app.widgets.key_bar import KeyBar
 from vmexit_tui.app.widgets.latency_strip import LatencyStrip
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
@@ -92,7 +93,7 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart
             with TabPane("3 Compare", id="compare"):
                 yield ComparePane(id="compare-pane")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.tabs = self.query_one("#tabs", TabbedContent)
@@ -339,11 +340,10 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         when = bindings.WHEN.get(action, When.ALWAYS)
-        return {
-            When.ALWAYS: True,
+        return {  # When.ALWAYS: True
             When.LIVE: self.tab == "live",
             When.COMPARE: self.tab == "compare",
             When.RECORDING: self.recording,
             When.IDLE: not self.recording,
             When.DEMO_OFFERED: not self.sources.simulated and self.sources.demo is not None,
-        }[when]
+        }.get(when, True)

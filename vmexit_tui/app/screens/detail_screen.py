@@ -13,8 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from vmexit_tui.app.widgets.key_bar import KeyBar
 from vmexit_tui.app.widgets.reason_detail import ReasonDetail, ReasonView
 
 
@@ -35,7 +36,7 @@ class DetailScreen(Screen[None]):
         with Vertical(id="detail-body"):
             yield ReasonDetail(id="detail")
             yield Static(Text("esc closes", style="dim"))
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(ReasonDetail).show(self.view)

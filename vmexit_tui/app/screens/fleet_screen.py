@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from vmexit_tui.app.screens.fleet_vm_screen import FleetVmScreen
 from vmexit_tui.app.widgets.fleet_table import FleetTable
+from vmexit_tui.app.widgets.key_bar import KeyBar
 from vmexit_tui.exporter.fleet import FleetTracker, FleetView
 
 
@@ -51,7 +52,7 @@ class FleetScreen(Screen[None]):
         )
         yield FleetTable(id="fleet-table")
         yield Static("reading the exporters…", id="fleet-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._tick()

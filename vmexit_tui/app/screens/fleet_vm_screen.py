@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
+from vmexit_tui.app.widgets.key_bar import KeyBar
 from vmexit_tui.exporter.fleet import FleetRow, FleetView
 
 _COLUMNS = (
@@ -41,7 +42,7 @@ class FleetVmScreen(Screen[None]):
         yield Static(id="fleet-vm-title")
         table: DataTable = DataTable(id="fleet-vm-table", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
