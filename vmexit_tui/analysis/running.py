@@ -59,12 +59,12 @@ class SeriesPoint:
     end: float
     count: int
     mean_us: float | None
+    rate: float = field(init=False, repr=False, compare=False)
+    """Exits per second over the span (0 for an empty span); kept, as trends read it often."""
 
-    @property
-    def rate(self) -> float:
-        """Exits per second over the span (0 for an empty span)."""
+    def __post_init__(self) -> None:
         span = self.end - self.start
-        return self.count / span if span > 0 else 0.0
+        object.__setattr__(self, "rate", self.count / span if span > 0 else 0.0)
 
     def merge(self, later: SeriesPoint) -> SeriesPoint:
         """This point and the next one as one point."""
@@ -96,6 +96,10 @@ class ReasonSeries:
     @property
     def points(self) -> tuple[SeriesPoint, ...]:
         return tuple(self._points)
+
+    def tail(self, n: int) -> list[SeriesPoint]:
+        """The last `n` points (a trend's worth), without copying the whole series."""
+        return self._points[-n:] if n > 0 else []
 
     def __len__(self) -> int:
         return len(self._points)

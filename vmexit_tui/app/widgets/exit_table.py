@@ -230,7 +230,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         for reason, stat in fresh.items():
             row = rows.get(reason)
             s = series.get(reason)
-            tail = s.points[-width:] if s is not None else ()
+            tail = s.tail(width) if s is not None else []
             values = [p.mean_us for p in tail] if self.trend_of_mean else [p.rate for p in tail]
             trend = fmt.bars(values, width)
             rate = last.rate(kind, reason) if last is not None else None
@@ -247,8 +247,9 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             else:
                 continue
             for i, text in enumerate(texts):
-                if cell_len(text) > self._widths[i]:
-                    self._widths[i] = cell_len(text)
+                size = len(text) if text.isascii() else cell_len(text)
+                if size > self._widths[i]:
+                    self._widths[i] = size
                     self._layout_version += 1
                     grew = True
         if grew:

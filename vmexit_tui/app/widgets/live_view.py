@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import cached_property
 
 from rich.text import Text
 from textual import on, work
@@ -67,9 +68,17 @@ class LiveView(Vertical):
         self.set_class(self.size.width >= WIDE, "-wide")
         self.call_after_refresh(self._refresh_plot)
 
-    @property
-    def table(self) -> ExitTable:
+    @cached_property
+    def table(self) -> ExitTable:  # looked up once: a query per use cost 40 µs per interval
         return self.query_one(ExitTable)
+
+    @cached_property
+    def _plot(self) -> SeriesPlot:
+        return self.query_one("#series-plot", SeriesPlot)
+
+    @cached_property
+    def _detail(self) -> ReasonDetail:
+        return self.query_one(ReasonDetail)
 
     @property
     def wide(self) -> bool:
@@ -145,7 +154,7 @@ class LiveView(Vertical):
             return
         reason = self.table.selected_reason
         acc = session.acc
-        self.query_one("#series-plot", SeriesPlot).show(
+        self._plot.show(
             reason,
             acc.reason_series(self.kind, reason) if reason else None,
             origin=acc.first_start,
@@ -154,7 +163,7 @@ class LiveView(Vertical):
             label="SIMULATED " if session.info.simulated else "",
         )
         if self.wide:
-            detail = self.query_one(ReasonDetail)
+            detail = self._detail
             detail.of_mean = self.trend_of_mean  # one chart beside the table: the trend's
             detail.show(self.selected_view())
 

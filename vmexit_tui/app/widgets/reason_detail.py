@@ -100,6 +100,11 @@ class ReasonDetail(Vertical):
         yield LatencyHistogram(classes="detail-hist")
 
     def on_mount(self) -> None:
+        self._statics = tuple(
+            self.query_one(f".detail-{c}", Static) for c in ("title", "meaning", "stats", "pct")
+        )
+        self._histogram = self.query_one(LatencyHistogram)
+        self._plots = list(self.query(SeriesPlot).results())
         if self.view is not None:
             self.show(self.view)
 
@@ -108,11 +113,9 @@ class ReasonDetail(Vertical):
         self.view = view
         if not self.is_mounted:
             return
-        title, meaning, stats, pct = (
-            self.query_one(f".detail-{c}", Static) for c in ("title", "meaning", "stats", "pct")
-        )
+        title, meaning, stats, pct = self._statics
         hist = view.stat.histogram if view is not None and view.stat is not None else None
-        chart = self.query_one(LatencyHistogram)
+        chart = self._histogram
         pct.display = chart.display = hist is not None
         if view is not None and hist is not None:
             pct.update(percentile_text(hist, view.stat.max_us if view.stat else None))
@@ -127,7 +130,7 @@ class ReasonDetail(Vertical):
             meaning.update(view.meaning)
         stats.update(stats_text(view.stat, view.rate), layout=False)  # fixed height: 2 lines
         kinds = (False, True) if self.both_charts else (self.of_mean,)
-        for plot, of_mean in zip(self.query(SeriesPlot).results(), kinds, strict=True):
+        for plot, of_mean in zip(self._plots, kinds, strict=True):
             plot.show(
                 view.reason,
                 view.series,
