@@ -107,3 +107,18 @@ async def test_compare_pane_shows_setup_latency_and_hints(tmp_path) -> None:
         assert "vm.vcpu0.policy: RAW SCHED_OTHER; BIND SCHED_FIFO 95" in text
         assert "RAW: max 900 µs" in text and "BIND: max 60 µs" in text
         assert "Hints (usual configuration causes" in text
+
+        await pilot.press("w")  # a snapshot of the comparison keeps each run's context
+        await wait_for(pilot, lambda: list(tmp_path.glob("comparison-*.json")), 10)
+        saved = next(tmp_path.glob("comparison-*.json"))
+        contexts = snapshots.load_comparison_contexts(saved)
+        assert [c.label for c in contexts] == ["RAW", "BIND"]
+        assert [c.latency.max_us for c in contexts if c.latency] == [900, 60]
+        assert [c.audit for c in contexts] == [RAW, BIND]
+
+        app.compare.set([])  # loaded again later, the saved comparison shows them again
+        app.compare_pane.changed()
+        await wait_for(pilot, lambda: not context.display, timeout=10)
+        app.snapshots.load(SnapshotRun("comparison", saved))
+        await wait_for(pilot, lambda: "BIND: max 60" in str(context.render()), timeout=10)
+        assert "vm.vcpu0.policy: RAW SCHED_OTHER; BIND SCHED_FIFO 95" in str(context.render())

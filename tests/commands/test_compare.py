@@ -140,3 +140,26 @@ def test_one_file_holding_two_reports_compares_them_with_each_other(tmp_path):
     bad = cli(str(blob), "gp-gp-raw")
     assert bad.returncode == 2
     assert f"{blob}: binary file, not a perf kvm stat report" in bad.stderr
+
+
+def test_a_comparison_snapshot_argument_brings_its_runs_latency_and_setup(tmp_path):
+    from vmexit_tui.analysis.latency import LatencySummary
+    from vmexit_tui.analysis.run_context import RunContext
+    from vmexit_tui.formats.cyclictest import ThreadSummary
+    from vmexit_tui.host.audit import AuditCheck
+
+    def policy(value: str) -> AuditCheck:
+        return AuditCheck("vm.rt-guest.vcpu0.policy", value, "SCHED_FIFO", "why", "/proc/1/stat")
+
+    runs = [ComparedRun(n.upper(), seed_runs.load(n)) for n in ("gp-rt-raw", "gp-rt-bind")]
+    contexts = [
+        RunContext(runs[0].label, (policy("SCHED_OTHER"),),
+                   LatencySummary((ThreadSummary(0, cycles=1000, avg_us=9.0, max_us=900),))),
+        RunContext(runs[1].label, (policy("SCHED_FIFO 95"),),
+                   LatencySummary((ThreadSummary(0, cycles=1000, avg_us=5.0, max_us=60),))),
+    ]  # fmt: skip
+    path = save_comparison(tmp_path / "c.json", compare(runs), contexts)
+    p = cli(str(path))
+    assert p.returncode == 0, p.stderr
+    assert "GP-RT-RAW: max 900 µs" in p.stdout and "GP-RT-BIND: max 60 µs" in p.stdout
+    assert "vm.vcpu0.policy: GP-RT-RAW SCHED_OTHER; GP-RT-BIND SCHED_FIFO 95" in p.stdout

@@ -74,3 +74,35 @@ def test_bounded_keeps_the_worst() -> None:
     assert len(merged) <= 4
     assert max(i.threads[0].max_us for i in merged) == 70
     assert sum(i.threads[0].samples for i in merged) == 9
+
+
+def test_a_comparison_snapshot_keeps_each_runs_latency_and_audit(tmp_path: Path) -> None:
+    from vmexit_tui.analysis.comparison import ComparedRun, compare
+    from vmexit_tui.analysis.run_context import RunContext
+    from vmexit_tui.formats.run_context_json import load_contexts
+    from vmexit_tui.formats.snapshots import load_comparison, save_comparison
+
+    summary, _ = _latency()
+    runs = [ComparedRun(n.upper(), seed_runs.load(n)) for n in ("gp-rt-raw", "gp-rt-bind")]
+    comparison = compare(runs)
+    contexts = [RunContext("GP-RT-RAW"), RunContext("GP-RT-BIND", AUDIT, summary)]
+    path = save_comparison(tmp_path / "c.json", comparison, contexts)
+    assert load_comparison(path) == comparison  # the comparison itself is unchanged
+    loaded = load_contexts(str(path), 2)  # as `compare FILE` reads a comparison argument
+    assert [c.label for c in loaded] == ["GP-RT-RAW", "GP-RT-BIND"]
+    assert loaded[0].latency is None and loaded[0].audit == ()
+    assert loaded[1].audit == AUDIT
+    assert loaded[1].latency is not None and loaded[1].latency.threads == summary.threads
+    assert loaded[1].latency.spikes == summary.spikes
+    older = save_comparison(tmp_path / "old.json", comparison)  # saved without them
+    assert [(c.latency, c.audit) for c in load_contexts(str(older), 2)] == [(None, ())] * 2
+    doc = json.loads(path.read_text())
+    doc["runs"][1]["audit"] = {"name": "x"}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SnapshotError, match=r"runs\[1\]\.audit: expected a list"):
+        from vmexit_tui.formats.snapshots import load_comparison_contexts
+
+        load_comparison_contexts(path)
+    with pytest.raises(ValueError, match="1 run contexts for 2 runs"):
+        save_comparison(tmp_path / "bad.json", comparison, contexts[:1])
+    assert not (tmp_path / "bad.json").exists()

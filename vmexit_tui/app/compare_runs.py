@@ -150,7 +150,8 @@ class CompareRuns(App[int]):
             if self.compare_pane.comparison is None:
                 self.notify("Nothing to save: the pane needs two runs.", severity="warning")
             else:
-                self.snapshots.save_comparison(self.compare_pane.comparison)
+                comparison = self.compare_pane.comparison
+                self.snapshots.save_comparison(comparison, self._rt_contexts(comparison))
         elif self.current is None or not self.current.acc.intervals:
             self.notify("Nothing to save yet: record a VM first.", severity="warning")
         else:
@@ -159,6 +160,10 @@ class CompareRuns(App[int]):
     def _rt_snapshot_args(self, rec: Any) -> dict[str, Any]:
         """What a run snapshot carries besides the run (the latency mixin adds its part)."""
         return {}
+
+    def _rt_contexts(self, comparison: Any) -> list[Any]:
+        """Each compared run's latency and audit (the latency mixin knows them)."""
+        return []
 
     def on_snapshot_saved(self, message: SnapshotSaved) -> None:
         self.notify(fmt.saved_message(message.what, message.path, self.size.width))

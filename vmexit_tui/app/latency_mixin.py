@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.message import Message
 
-from vmexit_tui.analysis.compare_session import LiveRun, RecordedRun, SnapshotRun
+from vmexit_tui.analysis.compare_session import LiveRun, LoadedRun, RecordedRun, SnapshotRun
 from vmexit_tui.analysis.latency import LatencyInterval, Spike, describe_spike
 from vmexit_tui.analysis.run_context import RunContext, render_context, render_hints
 from vmexit_tui.analysis.running import Interval, Marker
@@ -171,9 +171,12 @@ class LatencyMixin:
         self.query_one(ComparePane).drawn_hook = self._rt_compare  # type: ignore[attr-defined]
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
-        """A run snapshot joins the pane: read its audit and latency too (off the loop)."""
+        """A run snapshot joins the pane: read its audit and latency too (off the loop); a
+        comparison snapshot brought its runs' own."""
         if message.run is not None and message.key.kind == "run":
             self._read_context(message.key.path)
+        if message.comparison is not None:
+            self.rt_loaded_runs = {c.label: c for c in message.contexts}
 
     @work(thread=True, group="snapshots", exit_on_error=False)
     def _read_context(self, path: Path) -> None:
@@ -202,18 +205,25 @@ class LatencyMixin:
             saved = getattr(self, "rt_loaded", {}).get(key.path)
             if saved is not None:
                 return replace(saved, label=label)
+        if isinstance(key, LoadedRun):
+            saved = getattr(self, "rt_loaded_runs", {}).get(key.label)
+            if saved is not None:
+                return replace(saved, label=label)
         return RunContext(label)
+
+    def _rt_contexts(self, comparison: Any) -> list[RunContext]:
+        """The latency and audit of each run of the pane's `comparison` (none: [])."""
+        pane = self.query_one(ComparePane)  # type: ignore[attr-defined]
+        keys = [k for k, r in pane.session.runs if r is not None or pane._live is not None]
+        if comparison is None or len(keys) != len(comparison.runs):
+            return []
+        return [self._rt_context_of(k, r.label) for k, r in zip(keys, comparison.runs, strict=True)]
 
     def _rt_compare(self, comparison: Any) -> None:
         """Fill the pane's context block (hidden when no run carries an audit or latency)."""
         pane = self.query_one(ComparePane)  # type: ignore[attr-defined]
         static = pane.query_one("#compare-context")
-        contexts: list[RunContext] = []
-        keys = [k for k, r in pane.session.runs if r is not None or pane._live is not None]
-        if comparison is not None and len(keys) == len(comparison.runs):
-            contexts = [
-                self._rt_context_of(k, r.label) for k, r in zip(keys, comparison.runs, strict=True)
-            ]
+        contexts = self._rt_contexts(comparison)
         text = render_context(contexts) if contexts else ""
         if text and comparison is not None and any(c.audit for c in contexts):
             text += render_hints(contexts, comparison.findings)

@@ -9,6 +9,7 @@ from textual.message import Message
 
 from vmexit_tui.analysis.compare_session import SnapshotRun
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison
+from vmexit_tui.analysis.run_context import RunContext
 from vmexit_tui.analysis.running import Interval, RunInfo
 from vmexit_tui.host.discovery import VmInfo
 from vmexit_tui.recording.protocol import RecordingEnded, RecordingStatus
@@ -84,3 +85,4 @@ class SnapshotLoaded(Message):
     key: SnapshotRun
     run: ComparedRun | None = None
     comparison: Comparison | None = None
+    contexts: tuple[RunContext, ...] = ()  # a comparison's runs' latency and audit

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from textual.app import App
 from vmexit_tui.analysis.compare_session import SnapshotRun
 from vmexit_tui.analysis.comparison import Comparison
 from vmexit_tui.analysis.model import EventKind
+from vmexit_tui.analysis.run_context import RunContext
 from vmexit_tui.app.messages import SnapshotFailed, SnapshotLoaded, SnapshotSaved, SnapshotsListed
 from vmexit_tui.formats import snapshots
 from vmexit_tui.host.paths import safe_name
@@ -34,9 +35,12 @@ class SnapshotIO:
     def _stamp(self) -> str:
         return time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
 
-    def save_comparison(self, comparison: Comparison) -> None:
+    def save_comparison(self, comparison: Comparison, contexts: Sequence[RunContext] = ()) -> None:
+        """`contexts`: each run's latency and audit, saved with it (or none)."""
         path = self.folder / f"comparison-{self._stamp()}{snapshots.SUFFIX}"
-        self._save(path, "comparison", lambda: snapshots.save_comparison(path, comparison))
+        self._save(
+            path, "comparison", lambda: snapshots.save_comparison(path, comparison, contexts)
+        )
 
     def save_run(self, session: RecordingSession, **extra: Any) -> None:
         """`extra`: more keyword arguments of `snapshots.save_run` (latency, audit)."""
@@ -83,7 +87,11 @@ class SnapshotIO:
         def work() -> None:
             try:
                 if key.kind == "comparison":
-                    loaded = SnapshotLoaded(key, comparison=snapshots.load_comparison(key.path))
+                    loaded = SnapshotLoaded(
+                        key,
+                        comparison=snapshots.load_comparison(key.path),
+                        contexts=snapshots.load_comparison_contexts(key.path),
+                    )
                 else:
                     saved = snapshots.load_run(key.path)
                     loaded = SnapshotLoaded(key, run=saved.compared(EventKind.VMEXIT))

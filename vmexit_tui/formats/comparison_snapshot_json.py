@@ -1,20 +1,24 @@
 """The body of a comparison snapshot: a `Comparison` to JSON and back, no file I/O::
 
     "baseline", "pairs", "alpha", "tests",
-    "runs": [{"label", "duration_s", "info", "report"}], "rows", "findings"
+    "runs": [{"label", "duration_s", "info", "report", "latency"?, "audit"?}], "rows", "findings"
 
 Rows and findings are stored as computed and read back as saved (not recomputed); the
-descriptive differences are derived again on load.
+descriptive differences are derived again on load. A run's cyclictest latency summary and
+RT audit (`run_context_json`'s encoding) are there when the comparison was saved with them;
+older files have neither and still load.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRow, RunCell
 from vmexit_tui.analysis.findings import METRICS, Finding, find_differences
-from vmexit_tui.formats import report_json
+from vmexit_tui.analysis.run_context import RunContext
+from vmexit_tui.formats import report_json, run_context_json
 from vmexit_tui.formats.snapshot_fields import (
     DocumentError,
     check,
@@ -27,23 +31,34 @@ from vmexit_tui.formats.snapshot_fields import (
 )
 
 
-def _run_json(run: ComparedRun) -> dict[str, Any]:
-    return {
+def _run_json(run: ComparedRun, context: RunContext | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "label": run.label,
         "duration_s": run.duration_s,
         "info": dataclasses.asdict(run.info) if run.info is not None else None,
         "report": report_json.report_to_json(run.report),
     }
+    if context is not None and context.latency is not None:
+        doc["latency"] = run_context_json.latency_to_json(context.latency)
+    if context is not None and context.audit:
+        doc["audit"] = run_context_json.audit_to_json(context.audit)
+    return doc
 
 
-def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
-    """The comparison's keys of the snapshot document: its runs in full, rows and findings."""
+def comparison_to_json(
+    comparison: Comparison, contexts: Sequence[RunContext] = ()
+) -> dict[str, Any]:
+    """The comparison's keys of the snapshot document: its runs in full (with their latency
+    and audit from `contexts`, one per run, when given), rows and findings."""
+    if contexts and len(contexts) != len(comparison.runs):
+        raise ValueError(f"{len(contexts)} run contexts for {len(comparison.runs)} runs")
+    per_run: list[RunContext | None] = list(contexts) or [None] * len(comparison.runs)
     return {
         "baseline": comparison.baseline,
         "pairs": [list(p) for p in comparison.pairs],
         "alpha": comparison.alpha,
         "tests": comparison.tests,
-        "runs": [_run_json(r) for r in comparison.runs],
+        "runs": [_run_json(r, c) for r, c in zip(comparison.runs, per_run, strict=True)],
         "rows": [
             {
                 "reason": row.reason,
@@ -157,3 +172,22 @@ def comparison_from_json(doc: dict) -> Comparison:
         tests=get(doc, "tests", int, "the top level"),
         differences=find_differences(runs, pairs),  # descriptive: derived, not saved
     )
+
+
+def contexts_from_json(doc: dict) -> tuple[RunContext, ...]:
+    """Each run's latency summary and audit (empty when the file has none), by run label."""
+    contexts = []
+    for i, r in enumerate(items(doc.get("runs"), "runs")):
+        w = f"runs[{i}]"
+        r = obj(r, w)
+        try:
+            latency = (
+                run_context_json.latency_from_json(r["latency"], f"{w}.latency")[0]
+                if r.get("latency") is not None
+                else None
+            )
+            audit = run_context_json.audit_from_json(r.get("audit", []), f"{w}.audit")
+        except ValueError as exc:
+            raise DocumentError(str(exc)) from None
+        contexts.append(RunContext(get(r, "label", str, w), audit, latency))
+    return tuple(contexts)

@@ -105,14 +105,17 @@ def audit_from_json(data: Any, where: str = "audit") -> tuple[AuditCheck, ...]:
 
 def load_contexts(path: str, count: int) -> list[RunContext]:
     """The audit and latency of the `count` runs one compare argument loaded (a run snapshot
-    has one; anything else, a report text or a built-in run, has none)."""
-    from vmexit_tui.formats.snapshots import SnapshotError, load_run  # snapshots imports us
+    has one, a comparison snapshot one per run; a report text or a built-in run has none)."""
+    from vmexit_tui.formats import snapshots  # snapshots imports us
 
     empty = [RunContext(label="") for _ in range(count)]
-    if count != 1 or not Path(path).is_file():
+    if not Path(path).is_file():
         return empty
     try:
-        saved = load_run(path)
-    except (SnapshotError, OSError):
+        if count == 1:
+            saved = snapshots.load_run(path)
+            return [RunContext(saved.info.label, saved.audit, saved.latency)]
+        contexts = list(snapshots.load_comparison_contexts(path))
+    except (snapshots.SnapshotError, OSError):
         return empty
-    return [RunContext(saved.info.label, saved.audit, saved.latency)]
+    return contexts if len(contexts) == count else empty

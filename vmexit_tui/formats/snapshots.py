@@ -16,7 +16,8 @@ files, without latency and audit, still load)::
      "saved": <unix time>, ...}
     run:        "run": {...} (`vmexit_tui.formats.run_snapshot_json`)
     comparison: "baseline", "pairs", "alpha", "tests", "runs", "rows", "findings"
-                (`vmexit_tui.formats.comparison_snapshot_json`)
+                (`vmexit_tui.formats.comparison_snapshot_json`; a run's optional "latency"
+                and "audit" keys are additions within version 3)
     report:     the shape of `report --json` (`vmexit_tui.formats.report_json`, since
                 version 3)
 """
@@ -28,7 +29,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,13 @@ from typing import Any
 from vmexit_tui.analysis.comparison import Comparison
 from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary
 from vmexit_tui.analysis.model import EventKind, Report
+from vmexit_tui.analysis.run_context import RunContext
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo
-from vmexit_tui.formats.comparison_snapshot_json import comparison_from_json, comparison_to_json
+from vmexit_tui.formats.comparison_snapshot_json import (
+    comparison_from_json,
+    comparison_to_json,
+    contexts_from_json,
+)
 from vmexit_tui.formats.run_snapshot_json import SavedRun, Series, run_from_json, run_to_json
 from vmexit_tui.formats.snapshot_fields import DocumentError, get, obj
 from vmexit_tui.host.audit import AuditCheck
@@ -54,6 +60,7 @@ __all__ = [
     "default_folder",
     "list_snapshots",
     "load_comparison",
+    "load_comparison_contexts",
     "load_run",
     "save_comparison",
     "save_run",
@@ -126,10 +133,13 @@ def save_run(
     return _write_atomic(path, doc)
 
 
-def save_comparison(path: Path | str, comparison: Comparison) -> Path:
-    """Save a comparison: its runs in full, its rows and its findings."""
+def save_comparison(
+    path: Path | str, comparison: Comparison, contexts: Sequence[RunContext] = ()
+) -> Path:
+    """Save a comparison: its runs in full (with each run's latency and audit, when
+    `contexts` has them), its rows and its findings."""
     doc = _header("comparison")
-    doc.update(comparison_to_json(comparison))
+    doc.update(comparison_to_json(comparison, contexts))
     return _write_atomic(path, doc)
 
 
@@ -218,6 +228,15 @@ def load_comparison(path: Path | str) -> Comparison:
     doc = _read(path, "comparison")
     try:
         return comparison_from_json(doc)
+    except DocumentError as exc:
+        raise SnapshotError(path, str(exc)) from None
+
+
+def load_comparison_contexts(path: Path | str) -> tuple[RunContext, ...]:
+    """The latency and audit of each run of a comparison snapshot (empty where none)."""
+    doc = _read(path, "comparison")
+    try:
+        return contexts_from_json(doc)
     except DocumentError as exc:
         raise SnapshotError(path, str(exc)) from None
 
