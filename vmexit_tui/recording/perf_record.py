@@ -46,13 +46,10 @@ from vmexit_tui.recording.perf_chunks import (
 from vmexit_tui.recording.perf_supervision import (
     CouldNotStart,
     RecorderBase,
-    pinning_now,
     run_collect,
 )
 from vmexit_tui.recording.protocol import (
     EndReason,
-    RecordingEnded,
-    RecordingState,
 )
 
 MIN_FREE_FRACTION = 0.05
@@ -192,14 +189,16 @@ class PerfRecorder(RecorderBase):
         try:
             proc = await lifecycle.spawn(self.argv)
         except OSError as e:
-            await self._finalize(EndReason.NOT_STARTED, f"cannot start perf: {e}", None)
+            await self._ended(EndReason.NOT_STARTED, f"cannot start perf: {e}")
             return
         try:
             await self._supervise(proc)
         except asyncio.CancelledError:
             # The consumer went away: stop perf properly, keep the data, then go.
             await lifecycle.finish(proc, grace=5.0)
-            self._finalize_files(EndReason.STOPPED, "the consumer stopped reading", None)
+            self._finalize_files(
+                EndReason.STOPPED, "the consumer stopped reading", None, time.time()
+            )
             raise
         finally:
             if proc.returncode is None:
@@ -212,7 +211,7 @@ class PerfRecorder(RecorderBase):
         self._pending.extend(self.tracker.scan())  # finished but not announced
         await self._report_pending()
         reason, detail = self._why_ended(code)
-        await self._finalize(reason, detail, code)
+        await self._ended(reason, detail)
 
     async def _on_round(self) -> bool:
         self._rotate_if_due()
@@ -247,8 +246,11 @@ class PerfRecorder(RecorderBase):
         return max(self._last_rotation + self.interval_s - time.monotonic(), 0.1)
 
     def _progress_status(self) -> None:
-        assert self.tracker is not None
-        self._status(chunks=len(self.tracker.chunks), bytes_on_disk=self.tracker.bytes_on_disk)
+        tracker = self.tracker  # None when perf never started
+        self._status(
+            chunks=len(tracker.chunks) if tracker else 0,
+            bytes_on_disk=tracker.bytes_on_disk if tracker else 0,
+        )
 
     async def _read_stderr(self, stream: asyncio.StreamReader | None) -> None:
         assert stream is not None and self.tracker is not None
@@ -323,21 +325,22 @@ class PerfRecorder(RecorderBase):
             self.message = NO_VM_EXITS.format(samples=samples)
             self._silent_probes = _SILENT_PROBES  # answered: no more probes
 
-    async def _finalize(self, reason: EndReason, detail: str, code: int | None) -> None:
-        pinning_end = await asyncio.to_thread(pinning_now, self.vm)
+    def _end_files(
+        self, reason: EndReason, detail: str, pinning_end: str | None, stopped: float
+    ) -> str:
         try:
-            self._finalize_files(reason, detail, pinning_end)
+            self._finalize_files(reason, detail, pinning_end, stopped)
         except OSError as e:
-            detail = f"{detail}; manifest.json not written: {e}"
-        self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
-        if reason is not EndReason.STOPPED:
-            self.message = detail
-        chunks = len(self.tracker.chunks) if self.tracker else 0
-        self._status(chunks=chunks, bytes_on_disk=self.tracker.bytes_on_disk if self.tracker else 0)
-        self._emit(RecordingEnded(reason, detail=detail, folder=str(self.out_dir)))
+            return f"{detail}; manifest.json not written: {e}"
+        return detail
 
-    def _finalize_files(self, reason: EndReason, detail: str, pinning_end: str | None) -> None:
-        stopped = time.time()
+    def _end_folder(self) -> str | None:
+        return str(self.out_dir)
+
+    def _finalize_files(
+        self, reason: EndReason, detail: str, pinning_end: str | None, stopped: float
+    ) -> None:
+        """The manifest's end (when, why, the chunks, the latency); the VM's lock released."""
         try:
             if self.manifest is not None and self.tracker is not None:
                 m = self.manifest
@@ -354,4 +357,3 @@ class PerfRecorder(RecorderBase):
                 write_manifest(self.out_dir, m)
         finally:
             self.lock.release()
-        self.info = replace(self.info, stopped=stopped, pinning_at_end=pinning_end)

@@ -254,15 +254,29 @@ class RecorderBase:
     def _progress_status(self) -> None:
         self._status()
 
+    def _end_files(
+        self, reason: EndReason, detail: str, pinning_end: str | None, stopped: float
+    ) -> str:
+        """What the recorder leaves on disk at its end (nothing here); returns the end's
+        detail, with what could not be written added."""
+        return detail
+
+    def _end_folder(self) -> str | None:
+        """The folder `RecordingEnded` names (None: nothing on disk)."""
+        return None
+
     async def _ended(self, reason: EndReason, detail: str) -> None:
-        """The end: when, the VM's pinning then, the final status, then `RecordingEnded`."""
+        """The end: when, the VM's pinning then, the files, the final status, then
+        `RecordingEnded`."""
         pinning_end = await asyncio.to_thread(pinning_now, self.vm)
-        self.info = replace(self.info, stopped=time.time(), pinning_at_end=pinning_end)
+        stopped = time.time()
+        detail = self._end_files(reason, detail, pinning_end, stopped)
+        self.info = replace(self.info, stopped=stopped, pinning_at_end=pinning_end)
         self.state = RecordingState.STOPPED if reason.ok else RecordingState.FAILED
         if reason is not EndReason.STOPPED:
             self.message = detail
         self._progress_status()
-        self._emit(RecordingEnded(reason, detail=detail))
+        self._emit(RecordingEnded(reason, detail=detail, folder=self._end_folder()))
 
     def _why_ended(self, code: int) -> tuple[EndReason, str]:
         if self._end is not None:
