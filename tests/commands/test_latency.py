@@ -66,3 +66,27 @@ def test_not_cyclictest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["latency", str(f)]) == 1
     err = capsys.readouterr().err
     assert f"{f}:1: expected cyclictest output" in err and err.count("\n") == 1
+
+
+@needs_cyclictest
+def test_output_in_ns_with_ns_and_its_json_by_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jfile, printed = tmp_path / "ct.json", tmp_path / "ct.txt"
+    argv = ["cyclictest", "-N", "-q", "-m", "-i", "1000", "-t", "1", "-D", "1"]
+    printed.write_text(
+        subprocess.run(
+            [*argv, f"--json={jfile}"], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    )
+    exact_ns = json.loads(jfile.read_text())["thread"]["0"]["max"]
+    results = {}
+    for name, args in (
+        ("ns", [str(printed), "--ns"]),
+        ("json", [str(jfile)]),
+        ("as us", [str(printed)]),
+    ):
+        assert main(["latency", *args, "--json"]) == 0
+        results[name] = json.loads(capsys.readouterr().out)["threads"][0]["max_us"]
+    assert results["ns"] == results["json"] == round(exact_ns / 1000)
+    assert results["as us"] == exact_ns  # what -N output read without --ns would claim

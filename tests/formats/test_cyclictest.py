@@ -14,6 +14,7 @@ import pytest
 from vmexit_tui.formats.cyclictest import (
     CyclictestFormatError,
     CyclictestStream,
+    nsecs_requested,
     parse_json,
     parse_text,
 )
@@ -166,3 +167,45 @@ def test_json_that_is_not_cyclictests() -> None:
         parse_json('{"a": 1}', source="x.json")
     with pytest.raises(CyclictestFormatError, match=r"x.json:2:"):
         parse_json('{\n"thread": }', source="x.json")
+
+
+@needs_cyclictest
+def test_a_run_in_ns_reads_as_microseconds_like_its_json(tmp_path: Path) -> None:
+    """cyclictest -N prints ns with nothing to say so; its --json file says resolution_in_ns."""
+    text, data = _run(tmp_path, "-q", "-N")
+    assert data["resolution_in_ns"] == 1
+    _, as_us = parse_text([text])  # read as if in µs: 1000 times too large
+    _, stream = parse_text([text], nsecs=True)
+    meta, from_json = parse_json((tmp_path / "ct.json").read_text())
+    assert meta["resolution_in_ns"] == 1
+    for wrong, parsed, exact in zip(as_us.summaries(), stream.summaries(), from_json, strict=True):
+        raw = data["thread"][str(parsed.thread)]
+        assert wrong.max_us == raw["max"]  # what a reader that ignores -N would report
+        assert parsed.max_us == exact.max_us == round(raw["max"] / 1000)
+        assert parsed.min_us == exact.min_us == round(raw["min"] / 1000)
+        assert exact.avg_us == pytest.approx(raw["avg"] / 1000)
+        assert parsed.avg_us == pytest.approx(exact.avg_us, abs=1)
+        assert parsed.cycles == exact.cycles
+
+
+def test_ns_is_found_in_a_command_line() -> None:
+    assert nsecs_requested(["ssh", "rt-guest", "cyclictest", "-N", "-m", "-p95"])
+    assert nsecs_requested(["ssh", "rt-guest", "cyclictest -m -N"])  # a quoted remote command
+    assert nsecs_requested(["/usr/bin/cyclictest", "--nsecs"])
+    assert nsecs_requested(["cyclictest", "-qmN"])
+    assert not nsecs_requested(["cyclictest", "-m", "-p95", "-i1000", "-t", "2", "-n"])
+    assert not nsecs_requested(["ssh", "-N", "rt-guest", "cyclictest", "-m"])  # ssh's own -N
+    assert not nsecs_requested(["ssh", "rt-guest", "./run-rt.sh", "-N"])  # no cyclictest word
+
+
+def test_histogram_rows_in_ns_merge_into_microsecond_buckets() -> None:
+    text = (
+        "T: 0 ( 4242) P:95 I:1000 C:   3000 Min:   1400 Act:   2600 Avg:   2100 Max:   2600\n"
+        "# Histogram\n001400 000001\n001499 000002\n002600 000001\n"
+        "# Total: 000000004\n# Min Latencies: 01400\n# Avg Latencies: 02100\n"
+        "# Max Latencies: 02600\n# Histogram Overflows: 00000\n"
+    )
+    _, stream = parse_text([text], nsecs=True)
+    (summary,) = stream.summaries()
+    assert (summary.min_us, summary.avg_us, summary.max_us) == (1, 2.0, 3)
+    assert summary.histogram == {1: 3, 3: 1}  # 1400 and 1499 ns: 1 µs; 2600 ns: 3 µs

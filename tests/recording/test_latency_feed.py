@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -123,3 +124,19 @@ async def test_stdin_pipe_until_eof() -> None:
     await asyncio.wait_for(task, 10)
     assert events[-1].ok and feed.summary().max_us == 9
     assert feed.stream.skipped_lines == 1
+
+
+@needs_cyclictest
+async def test_a_command_with_minus_n_is_read_in_microseconds(tmp_path: Path) -> None:
+    out = tmp_path / "ct.json"
+    spec = LatencySpec(command=f"{CT} -N -D 1 --json={out}")
+    assert spec.in_ns and not LatencySpec(command=f"{CT} -D 1").in_ns
+    assert LatencySpec(file="console.log", nsecs=True).describe() == "file: console.log (ns)"
+    feed = LatencyFeed(spec.chunks(), interval_s=0.5, nsecs=spec.in_ns)
+    await _collect(feed)
+    raw = json.loads(out.read_text())
+    assert raw["resolution_in_ns"] == 1
+    for t in feed.summary().threads:
+        exact_ns = raw["thread"][str(t.thread)]["max"]
+        assert t.max_us is not None and t.max_us <= round(exact_ns / 1000)  # the live lines
+        assert t.max_us * 1000 > exact_ns / 20  # µs, not ns: within reach of the exact max

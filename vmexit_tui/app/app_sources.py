@@ -44,6 +44,7 @@ class AppSources:
     # the spike threshold (None: p99.9 so far), and the RT audit of a recorded guest.
     latency_chunks: Callable[[], AsyncIterator[str]] | None = None
     latency_label: str = ""
+    latency_nsecs: bool = False  # cyclictest -N: its text is in ns
     latency_interval_s: float = 1.0
     spike_us: float | None = None
     audit: Callable[[VmInfo], Sequence[AuditCheck]] | None = None

@@ -89,6 +89,7 @@ class LatencyMixin:
             interval_s=self.sources.latency_interval_s,
             spike_us=self.sources.spike_us,
             source=self.sources.latency_label,
+            nsecs=self.sources.latency_nsecs,
         )
         self.latency = session
         if not hasattr(self, "rt_sessions"):

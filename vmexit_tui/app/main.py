@@ -67,10 +67,12 @@ def with_latency(sources: AppSources, args: argparse.Namespace) -> AppSources:
         command=getattr(args, "latency_cmd", None),
         file=getattr(args, "latency_file", None),
         spike_us=getattr(args, "spike_us", None),
+        nsecs=bool(getattr(args, "latency_ns", False)),
     )
     if spec.command or spec.file:
         sources.latency_chunks = spec.chunks
         sources.latency_label = spec.describe()
+        sources.latency_nsecs = spec.in_ns
         sources.spike_us = spec.spike_us
     if not sources.simulated:
         sources.audit = lambda vm: audit([vm])

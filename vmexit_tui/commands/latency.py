@@ -31,14 +31,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="a spike is a latency above N µs (default: the 99.9th percentile seen so far)",
     )
+    parser.add_argument(
+        "--ns",
+        action="store_true",
+        help="the printed lines are in ns (cyclictest -N); a --json file says so by itself",
+    )
 
 
 def summarize_lines(
-    chunks: Iterable[str], *, spike_us: float | None = None, source: str = ""
+    chunks: Iterable[str], *, spike_us: float | None = None, source: str = "", nsecs: bool = False
 ) -> LatencySummary:
-    """Parse cyclictest's printed output; spikes are timed in cyclictest seconds (cycles ×
-    interval) and grouped per second."""
-    stream = CyclictestStream()
+    """Parse cyclictest's printed output (in ns with `nsecs`: cyclictest -N); spikes are timed
+    in cyclictest seconds (cycles × interval) and grouped per second."""
+    stream = CyclictestStream(nsecs)
     tracker = LatencyTracker(spike_us)
     second: int | None = None
 
@@ -67,7 +72,7 @@ def summarize_lines(
     return summarize(threads, tracker, skipped_lines=stream.skipped_lines, source=source)
 
 
-def load(path: str, *, spike_us: float | None = None) -> LatencySummary:
+def load(path: str, *, spike_us: float | None = None, nsecs: bool = False) -> LatencySummary:
     """A summary of the file at `path` (or stdin for `-`), JSON or printed text."""
     if path == "-":
         text, source = sys.stdin.read(), "<stdin>"
@@ -77,7 +82,7 @@ def load(path: str, *, spike_us: float | None = None) -> LatencySummary:
     if looks_like_json(text):
         _, threads = parse_json(text, source=source)
         return summarize(threads, None, source=source)
-    return summarize_lines([text], spike_us=spike_us, source=source)
+    return summarize_lines([text], spike_us=spike_us, source=source, nsecs=nsecs)
 
 
 def render_text(summary: LatencySummary) -> str:
@@ -112,7 +117,7 @@ def render_text(summary: LatencySummary) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        summary = load(args.file, spike_us=args.spike_us)
+        summary = load(args.file, spike_us=args.spike_us, nsecs=args.ns)
     except CyclictestFormatError as err:
         print(f"vmexit-tui latency: {err}", file=sys.stderr)
         return 1

@@ -21,20 +21,28 @@ node histogram` (the histogram holds the non-empty in-range buckets).
 end), through a pipe or a terminal (`\\r\\n`, escape sequences), also from a serial console
 log where other lines interleave. A line that is neither cyclictest's nor blank is skipped
 and counted, never fatal. `parse_json` reads the `--json` file.
+
+With `-N` cyclictest prints every latency in ns (status lines, histogram, trailer) and nothing
+in the printed text says so: `CyclictestStream(nsecs=True)` converts to µs, and
+`nsecs_requested` finds `-N` in a command line. The `--json` file says it
+(`"resolution_in_ns": 1`), and `parse_json` converts by itself.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 __all__ = [
     "CyclictestFormatError",
     "CyclictestStream",
     "ThreadStatus",
     "ThreadSummary",
+    "nsecs_requested",
     "parse_json",
     "parse_text",
 ]
@@ -134,10 +142,29 @@ class ThreadSummary:
         )
 
 
-class CyclictestStream:
-    """Incremental parser: `feed(text)` returns the status lines completed by that text."""
+def nsecs_requested(argv: Iterable[str]) -> bool:
+    """Whether a command line asks cyclictest for ns: `-N`, `--nsecs` or `N` in a group of
+    short flags (`-qmN`) after the `cyclictest` word, also inside a quoted remote command
+    (`ssh guest "cyclictest -N"`); another program's `-N` before it (ssh's) does not count.
+    False when no `cyclictest` word is seen (a wrapper script): say `--latency-ns` then."""
+    words = [w for a in argv for w in (shlex.split(a) if " " in a else [a])]
+    start = next((i for i, w in enumerate(words) if Path(w).name == "cyclictest"), None)
+    if start is None:
+        return False
+    flags = words[start + 1 :]
+    return any(w == "--nsecs" or re.fullmatch(r"-[a-zA-Z]*N[a-zA-Z]*", w) for w in flags)
 
-    def __init__(self) -> None:
+
+def _ns_to_us(value: int) -> int:
+    return (value + 500) // 1000
+
+
+class CyclictestStream:
+    """Incremental parser: `feed(text)` returns the status lines completed by that text;
+    with `nsecs` (cyclictest -N) its latencies are converted from ns to µs."""
+
+    def __init__(self, nsecs: bool = False) -> None:
+        self.nsecs = nsecs
         self._partial = ""
         self.skipped_lines = 0
         self.lines = 0
@@ -162,26 +189,31 @@ class CyclictestStream:
         line = _ESCAPE.sub("", raw).strip()
         if not line:
             return None
+        us = _ns_to_us if self.nsecs else int
         m = _STATUS.search(line)
         if m is not None:
+            cycles = int(m["cycles"])
             status = ThreadStatus(
                 thread=int(m["thread"]),
                 tid=int(m["tid"]),
                 priority=int(m["prio"]),
-                interval_us=int(m["interval"]),
-                cycles=int(m["cycles"]),
-                min_us=int(m["min"]),
-                act_us=int(m["act"]),
-                avg_us=int(m["avg"]),
-                max_us=int(m["max"]),
+                interval_us=int(m["interval"]),  # -i is µs with or without -N
+                cycles=cycles,
+                min_us=us(int(m["min"])) if cycles else int(m["min"]),  # the 1000000 placeholder
+                act_us=us(int(m["act"])),
+                avg_us=us(int(m["avg"])),
+                max_us=us(int(m["max"])),
             )
             self.last[status.thread] = status
             return status
         if (h := _HIST_ROW.match(line)) is not None:
-            self._hist_rows.append((int(h[1]), [int(v) for v in h[2].split()]))
+            self._hist_rows.append((us(int(h[1])), [int(v) for v in h[2].split()]))
             return None
         if (t := _TRAILER.match(line)) is not None:
-            self._trailer[t["key"]] = [int(v) for v in t["values"].split()]
+            values = [int(v) for v in t["values"].split()]
+            if t["key"].endswith("Latencies"):
+                values = [us(v) for v in values]
+            self._trailer[t["key"]] = values
             return None
         if _KNOWN.match(line) is None:
             self.skipped_lines += 1
@@ -207,7 +239,10 @@ class CyclictestStream:
                 avg = float(avg_t) if avg_t is not None else avg
                 mx = _at(trailer, "Max Latencies", n, mx)
                 overflows = _at(trailer, "Histogram Overflows", n, None)
-                hist = {us: vals[n] for us, vals in self._hist_rows if n < len(vals) and vals[n]}
+                hist = {}
+                for us, vals in self._hist_rows:  # with -N, many ns rows fall in one µs
+                    if n < len(vals) and vals[n]:
+                        hist[us] = hist.get(us, 0) + vals[n]
                 total = _at(trailer, "Total", n, None)
                 if total is not None:
                     cycles = max(cycles, total + (overflows or 0))
@@ -230,9 +265,11 @@ def _at(trailer: Mapping[str, list[int]], key: str, n: int, default: int | None)
     return values[n] if n < len(values) else default
 
 
-def parse_text(chunks: Iterable[str]) -> tuple[list[ThreadStatus], CyclictestStream]:
+def parse_text(
+    chunks: Iterable[str], *, nsecs: bool = False
+) -> tuple[list[ThreadStatus], CyclictestStream]:
     """All status lines of a whole text (given in any chunks), and the stream that read them."""
-    stream = CyclictestStream()
+    stream = CyclictestStream(nsecs)
     statuses: list[ThreadStatus] = []
     for chunk in chunks:
         statuses.extend(stream.feed(chunk))
@@ -256,6 +293,11 @@ def parse_json(text: str, source: str = "<json>") -> tuple[dict[str, object], li
     if not isinstance(data, dict) or not isinstance(data.get("thread"), dict):
         raise CyclictestFormatError(source, 1, 'an object with a "thread" object', "none")
     meta = {k.rstrip(":"): v for k, v in data.items() if k != "thread"}
+    ns = bool(meta.get("resolution_in_ns"))  # cyclictest -N: every latency in ns
+
+    def us(value: int | None) -> int | None:
+        return _ns_to_us(value) if ns and value is not None else value
+
     threads = []
     for key, t in sorted(data["thread"].items(), key=lambda kv: int(kv[0])):
         if not isinstance(t, dict):
@@ -267,15 +309,24 @@ def parse_json(text: str, source: str = "<json>") -> tuple[dict[str, object], li
                 thread=int(key),
                 cpu=_int_or_none(_key(t, "cpu")),
                 cycles=int(cycles) if isinstance(cycles, int) else 0,
-                min_us=_int_or_none(_key(t, "min")),
-                avg_us=float(a) if isinstance(a := _key(t, "avg"), int | float) else None,
-                max_us=_int_or_none(_key(t, "max")),
-                histogram={int(k): int(v) for k, v in hist.items() if int(v)}
-                if isinstance(hist, dict)
-                else {},
+                min_us=us(_int_or_none(_key(t, "min"))),
+                avg_us=(float(a) / (1000 if ns else 1))
+                if isinstance(a := _key(t, "avg"), int | float)
+                else None,
+                max_us=us(_int_or_none(_key(t, "max"))),
+                histogram=_histogram(hist, ns) if isinstance(hist, dict) else {},
             )
         )
     return meta, threads
+
+
+def _histogram(hist: dict, ns: bool) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for k, v in hist.items():
+        if int(v):
+            key = _ns_to_us(int(k)) if ns else int(k)
+            out[key] = out.get(key, 0) + int(v)
+    return out
 
 
 def _int_or_none(value: object) -> int | None:

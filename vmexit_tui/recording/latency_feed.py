@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary, LatencyTracker, summarize
-from vmexit_tui.formats.cyclictest import CyclictestStream
+from vmexit_tui.formats.cyclictest import CyclictestStream, nsecs_requested
 
 __all__ = [
     "LatencyEnded",
@@ -52,13 +52,21 @@ class LatencySpec:
     file: str | None = None
     stdin: bool = False
     spike_us: float | None = None
+    nsecs: bool = False  # the text is in ns (cyclictest -N); found by itself in a command
+
+    @property
+    def in_ns(self) -> bool:
+        return self.nsecs or (
+            self.command is not None and nsecs_requested(shlex.split(self.command))
+        )
 
     def describe(self) -> str:
+        unit = " (ns)" if self.in_ns else ""
         if self.command:
             return f"command: {self.command}"
         if self.file:
-            return f"file: {self.file}"
-        return "stdin" if self.stdin else "none"
+            return f"file: {self.file}{unit}"
+        return f"stdin{unit}" if self.stdin else "none"
 
     def chunks(self) -> AsyncIterator[str]:
         """The text source this spec names."""
@@ -225,12 +233,13 @@ class LatencyFeed:
         spike_us: float | None = None,
         source: str = "",
         clock: Callable[[], float] = time.time,
+        nsecs: bool = False,
     ) -> None:
         self._chunks = chunks
         self.interval_s = interval_s
         self.clock = clock
         self.source = source
-        self.stream = CyclictestStream()
+        self.stream = CyclictestStream(nsecs)  # nsecs: cyclictest -N prints ns
         self.tracker = LatencyTracker(spike_us)
         self.intervals: list[LatencyInterval] = []
         self._stopping = asyncio.Event()

@@ -30,11 +30,13 @@ class LatencySession:
         spike_us: float | None = None,
         source: str = "",
         clock: Callable[[], float] | None = None,
+        nsecs: bool = False,
     ) -> None:
         kwargs = {"clock": clock} if clock is not None else {}
         self.feed = LatencyFeed(
-            chunks, interval_s=interval_s, spike_us=spike_us, source=source, **kwargs
-        )
+            chunks, interval_s=interval_s, spike_us=spike_us, source=source, nsecs=nsecs,
+            **kwargs,
+        )  # fmt: skip
         self.linker = SpikeLinker(self.feed.tracker)
         self.audit: tuple[AuditCheck, ...] = ()
         self.ended: str | None = None
@@ -81,12 +83,14 @@ def session_from_args(args: object, *, interval_s: float = 1.0) -> LatencySessio
         file=getattr(args, "latency_file", None),
         stdin=bool(getattr(args, "latency_stdin", False)),
         spike_us=getattr(args, "spike_us", None),
+        nsecs=bool(getattr(args, "latency_ns", False)),
     )
     if not (spec.command or spec.file or spec.stdin):
         return None
     return LatencySession(
-        spec.chunks(), interval_s=interval_s, spike_us=spec.spike_us, source=spec.describe()
-    )
+        spec.chunks(), interval_s=interval_s, spike_us=spec.spike_us, source=spec.describe(),
+        nsecs=spec.in_ns,
+    )  # fmt: skip
 
 
 def add_latency_arguments(parser: argparse.ArgumentParser, *, stdin: bool = True) -> None:
@@ -108,6 +112,10 @@ def add_latency_arguments(parser: argparse.ArgumentParser, *, stdin: bool = True
     parser.add_argument(
         "--spike-us", type=float, metavar="N",
         help="latency spike threshold in µs (default: the 99.9th percentile seen so far)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--latency-ns", action="store_true",
+        help="cyclictest's output is in ns (it ran with -N); found by itself in --latency-cmd",
     )  # fmt: skip
 
 
