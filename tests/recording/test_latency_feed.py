@@ -136,7 +136,9 @@ async def test_a_command_with_minus_n_is_read_in_microseconds(tmp_path: Path) ->
     await _collect(feed)
     raw = json.loads(out.read_text())
     assert raw["resolution_in_ns"] == 1
-    for t in feed.summary().threads:
+    threads = feed.summary().threads
+    assert [t.thread for t in threads] == [0, 1]
+    for t in threads:
         exact_ns = raw["thread"][str(t.thread)]["max"]
         assert t.max_us is not None and t.max_us <= round(exact_ns / 1000)  # the live lines
         assert t.max_us * 1000 > exact_ns / 20  # µs, not ns: within reach of the exact max
