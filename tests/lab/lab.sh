@@ -43,12 +43,11 @@ lab_guest_start() {
     cp "$LAB_TOOLS/l2-base.cpio" "$LAB_GUESTS/$name.cpio"
     (cd "$dir" && echo work.sh | busybox cpio -o -H newc 2>/dev/null) >> "$LAB_GUESTS/$name.cpio"
     rm -rf "$dir"
-    rm -f "$LAB_GUESTS/$name".{pid,console,log,resets}
+    rm -f "$LAB_GUESTS/$name.pid" "$LAB_GUESTS/$name.console" "$LAB_GUESTS/$name.log"
     # in its own session, outliving the job; not -daemonize, which sends QEMU's stderr to
     # /dev/null: a guest that dies says why in NAME.log (KVM errors, aborts)
     setsid qemu-system-x86_64 -enable-kvm -cpu host -smp "$smp" -m "$mem" \
         -name "$name,debug-threads=on" -nodefaults -display none -monitor none -no-reboot \
-        -d cpu_reset -D "$LAB_GUESTS/$name.resets" \
         -serial "file:$LAB_GUESTS/$name.console" \
         -kernel "$LAB_KERNEL" -initrd "$LAB_GUESTS/$name.cpio" \
         -append "console=ttyS0 quiet panic=-1 mitigations=off" \
@@ -155,10 +154,6 @@ lab_guest_obituary() {
     tail -8 "$LAB_GUESTS/$1.console" 2> /dev/null
     echo "--- QEMU's messages ($1.log) ---"
     tail -8 "$LAB_GUESTS/$1.log" 2> /dev/null
-    # -no-reboot: a guest that resets (a triple fault) ends QEMU without a word; -d cpu_reset
-    # logs each vCPU reset, the first ones at power-on
-    echo "--- vCPU resets ($1.resets): $(grep -c 'CPU Reset' "$LAB_GUESTS/$1.resets" 2> /dev/null)" \
-        "(2 per vCPU at power-on; more: the guest reset, and -no-reboot ended QEMU)"
     echo "--- L1's kernel log ---"
     dmesg 2> /dev/null | grep -i -E 'kvm|svm|oom|killed|qemu|segfault|trap' | tail -8
 }
