@@ -87,11 +87,8 @@ class SnapshotIO:
         def work() -> None:
             try:
                 if key.kind == "comparison":
-                    loaded = SnapshotLoaded(
-                        key,
-                        comparison=snapshots.load_comparison(key.path),
-                        contexts=snapshots.load_comparison_contexts(key.path),
-                    )
+                    comparison, contexts = snapshots.load_comparison_with_contexts(key.path)
+                    loaded = SnapshotLoaded(key, comparison=comparison, contexts=contexts)
                 else:
                     saved = snapshots.load_run(key.path)
                     loaded = SnapshotLoaded(key, run=saved.compared(EventKind.VMEXIT))

@@ -61,6 +61,7 @@ __all__ = [
     "list_snapshots",
     "load_comparison",
     "load_comparison_contexts",
+    "load_comparison_with_contexts",
     "load_run",
     "save_comparison",
     "save_run",
@@ -237,6 +238,17 @@ def load_comparison_contexts(path: Path | str) -> tuple[RunContext, ...]:
     doc = _read(path, "comparison")
     try:
         return contexts_from_json(doc)
+    except DocumentError as exc:
+        raise SnapshotError(path, str(exc)) from None
+
+
+def load_comparison_with_contexts(
+    path: Path | str,
+) -> tuple[Comparison, tuple[RunContext, ...]]:
+    """Both of the above from one read of the file (the compare pane shows both)."""
+    doc = _read(path, "comparison")
+    try:
+        return comparison_from_json(doc), contexts_from_json(doc)
     except DocumentError as exc:
         raise SnapshotError(path, str(exc)) from None
 
