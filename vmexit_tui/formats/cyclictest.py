@@ -239,10 +239,7 @@ class CyclictestStream:
                 avg = float(avg_t) if avg_t is not None else avg
                 mx = _at(trailer, "Max Latencies", n, mx)
                 overflows = _at(trailer, "Histogram Overflows", n, None)
-                hist = {}
-                for us, vals in self._hist_rows:  # with -N, many ns rows fall in one µs
-                    if n < len(vals) and vals[n]:
-                        hist[us] = hist.get(us, 0) + vals[n]
+                hist = _buckets((us, vals[n]) for us, vals in self._hist_rows if n < len(vals))
                 total = _at(trailer, "Total", n, None)
                 if total is not None:
                     cycles = max(cycles, total + (overflows or 0))
@@ -314,18 +311,22 @@ def parse_json(text: str, source: str = "<json>") -> tuple[dict[str, object], li
                 if isinstance(a := _key(t, "avg"), int | float)
                 else None,
                 max_us=us(_int_or_none(_key(t, "max"))),
-                histogram=_histogram(hist, ns) if isinstance(hist, dict) else {},
+                histogram=_buckets(
+                    (_ns_to_us(int(k)) if ns else int(k), int(v)) for k, v in hist.items()
+                )
+                if isinstance(hist, dict)
+                else {},
             )
         )
     return meta, threads
 
 
-def _histogram(hist: dict, ns: bool) -> dict[int, int]:
+def _buckets(counts: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """µs bucket -> count, empty buckets left out; with -N many ns buckets add into one µs."""
     out: dict[int, int] = {}
-    for k, v in hist.items():
-        if int(v):
-            key = _ns_to_us(int(k)) if ns else int(k)
-            out[key] = out.get(key, 0) + int(v)
+    for us, count in counts:
+        if count:
+            out[us] = out.get(us, 0) + count
     return out
 
 
