@@ -76,3 +76,16 @@ def test_path_lines_use_tilde_for_home():
     from pathlib import Path
 
     assert fmt.path_lines(Path.home() / "snaps" / "a.json", 40) == ["a.json", "in ~/snaps/"]
+
+
+def test_bars_scale_to_their_own_range_lowest_to_top():
+    assert fmt.bars([0, 1, 2, 3, 4, 5, 6, 7, 8], 9) == "▁▂▃▄▅▆▇██"
+    assert fmt.bars([10.0, 20.0], 4) == "  ▁█"  # right-aligned, the max is the top bar
+
+
+def test_bars_keep_gaps_flat_lines_and_only_the_last_width_values():
+    assert fmt.bars([None, 5.0, None, 7.0], 4) == " ▁ █"
+    assert fmt.bars([3.0, None, 3.0], 3) == "▄ ▄"  # flat: the middle bar
+    assert fmt.bars([0.0, 0.0], 2) == "▁▁"  # flat at zero: the lowest
+    assert fmt.bars([100.0, 1.0, 2.0], 2) == "▁█"
+    assert fmt.bars([None, None], 4) == ""

@@ -18,6 +18,7 @@ from vmexit_tui.formats import numbers
 UNKNOWN = numbers.UNKNOWN
 ABSENT = numbers.ABSENT
 _BARS = "▁▂▃▄▅▆▇█"
+_BAR_AT = _BARS + _BARS[-1]  # by index, without a bound check per value
 
 
 class NumberText(Text):
@@ -117,15 +118,12 @@ def bars(values: Sequence[float | None], width: int = 12) -> str:
         return ""
     low, high = min(known), max(known)
     span = high - low
-    out = []
-    for v in tail:
-        if v is None:
-            out.append(" ")
-        elif span <= 0:
-            out.append(_BARS[0] if high == 0 else _BARS[3])
-        else:
-            out.append(_BARS[min(int((v - low) / span * len(_BARS)), len(_BARS) - 1)])
-    return "".join(out).rjust(width)
+    if span <= 0:
+        flat = _BARS[0] if high == 0 else _BARS[3]
+        return "".join(" " if v is None else flat for v in tail).rjust(width)
+    n = len(_BARS)  # the highest value lands on index n: the top bar, as does n - 1
+    line = "".join(" " if v is None else _BAR_AT[int((v - low) / span * n)] for v in tail)
+    return line.rjust(width)
 
 
 def _middle_cut(text: str, width: int) -> str:

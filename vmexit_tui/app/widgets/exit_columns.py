@@ -62,21 +62,29 @@ def line_of(
     columns: tuple[Column, ...],
     widths: list[int],
     cells: list[str],
+    sizes: list[int],
     style: Style,
     width: int | None,
     base: Style,
 ) -> Strip:
-    """A row's cells at their column widths, in one segment of `style`; fitted to `width`
-    (cut, or padded in the `base` style) unless it is None. One Strip per line: each one
-    Textual builds costs several caches."""
+    """A row's cells (of `sizes` cells each) at their column widths, in one segment of
+    `style`; fitted to `width` (cut, or padded in the `base` style) unless it is None. One
+    Strip per line: each one Textual builds costs several caches."""
     parts = [" "]
-    for col, size, text in zip(columns, widths, cells, strict=True):
-        text = set_cell_size(text, size) if cell_len(text) > size else text
-        pad = " " * (size - cell_len(text))
+    for col, size, text, n in zip(columns, widths, cells, sizes, strict=True):
+        if n > size:
+            text, n = set_cell_size(text, size), size
+        pad = " " * (size - n)
         parts += (text + pad if col.left else pad + text), " "
     text = "".join(parts[:-1])
+    length = sum(widths) + len(widths)  # a leading space and one between cells
     if width is None:
-        return Strip([Segment(text, style)])
-    if cell_len(text) >= width:
+        return Strip([Segment(text, style)], length)
+    if length >= width:
         return Strip([Segment(set_cell_size(text, width), style)], width)
-    return Strip([Segment(text, style), Segment(" " * (width - cell_len(text)), base)], width)
+    return Strip([Segment(text, style), Segment(" " * (width - length), base)], width)
+
+
+def text_size(text: str) -> int:
+    """Cells of `text` (most cells are ASCII: no table lookup)."""
+    return len(text) if text.isascii() else cell_len(text)

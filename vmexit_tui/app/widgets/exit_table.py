@@ -12,7 +12,9 @@ only when rows came or went or a value of the sort column changed.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -20,6 +22,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -39,18 +43,21 @@ from vmexit_tui.app.widgets.exit_columns import (
     Column,
     Value,
     line_of,
+    text_size,
 )
 from vmexit_tui.app.widgets.plain_lines import PlainLines
 
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
 EMPTY = "no data yet"
+_Filters = tuple[tuple[LineFilter, Color], ...]  # the app's line filters, with the background
 
 
 @dataclass(slots=True)
 class _Row:
     texts: list[str]
     values: list[Value]
+    sizes: list[int]  # cells of each text
     version: int = 0
 
 
@@ -127,7 +134,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         self._acc: RunAccumulator | None = None
         self._lines: dict[tuple, tuple[tuple, Strip]] = {}  # slot: (stamp, line)
         self._layout_version = 0  # widths, sort arrow, styles: every line changes
-        self._styles: dict[str, Style] = {}
+        self._styles: dict[tuple[str, _Filters], Style] = {}
         self._shown: tuple | None = None  # what `show` last applied
         self._stale = False
         self.lines_rendered = 0  # rendered (not served from the cache): for tests and benches
@@ -237,7 +244,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             cells = [c.text(stat, rate, trend) for c in self.columns_spec]
             texts = [t for t, _ in cells]
             if row is None:
-                rows[reason] = _Row(texts, [v for _, v in cells])
+                row = rows[reason] = _Row(texts, [v for _, v in cells], [])
                 resort = True
             elif texts != row.texts:
                 resort = resort or texts[sort_index] != row.texts[sort_index]
@@ -246,8 +253,8 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
                 changed = True
             else:
                 continue
-            for i, text in enumerate(texts):
-                size = len(text) if text.isascii() else cell_len(text)
+            row.sizes = [text_size(t) for t in texts]
+            for i, size in enumerate(row.sizes):
                 if size > self._widths[i]:
                     self._widths[i] = size
                     self._layout_version += 1
@@ -391,15 +398,17 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         self._styles.clear()
         self._lines.clear()
 
-    def _style(self, component: str = "") -> Style:
-        """The widget's style (plus a component's), remembered until the styles change:
-        `rich_style` walks every ancestor, and each line would pay for it."""
-        style = self._styles.get(component)
+    def _style(self, component: str = "", filtered: _Filters = ()) -> Style:
+        """The widget's style (plus a component's), through the line filters if given;
+        remembered until the styles change: `rich_style` walks every ancestor."""
+        style = self._styles.get((component, filtered))
         if style is None:
             style = self.rich_style
             for name in component.split():
                 style += self.get_component_rich_style(name)
-            self._styles[component] = style
+            for line_filter, background in filtered:
+                style = line_filter.apply([Segment(" ", style)], background)[0].style or style
+            self._styles[component, filtered] = style
         return style
 
     def _title(self, col: Column) -> str:
@@ -407,43 +416,55 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         return f"{col.title}{arrow}"
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        return self.line_renderer((), Color(0, 0, 0))(y)
+
+    def line_renderer(
+        self, filters: Sequence[LineFilter], background: Color
+    ) -> Callable[[int], Strip]:
+        """Line y at this frame's view, looked up once (10 µs a line), in filtered styles
+        (a filtered copy of each line would cost a second Strip)."""
         scroll_x, scroll_y = self.scroll_offset
-        base = self._style()
+        width = self.scrollable_content_region.width
+        filtered = tuple((f, background) for f in filters)
+        return partial(self._line, width, scroll_x, scroll_y, filtered)
+
+    def _line(self, width: int, scroll_x: int, scroll_y: int, filtered: _Filters, y: int) -> Strip:
+        base = self._style("", filtered)
         if y == 0:
             slot: tuple = ("header",)
             stamp: tuple = (self._layout_version, self.sort_column, self.descending)
             cells, style = [self._title(c) for c in self.columns_spec], "exit-table--header"
+            sizes = [text_size(t) for t in cells]
         else:
             index = scroll_y + y - 1
             if not self._order:
-                return self._empty_line(y, width, base)
+                return self._empty_line(y, width, self._style("exit-table--empty", filtered))
             if index >= len(self._order):
                 return Strip.blank(width, base)
             reason = self._order[index]
             row, cursor = self._rows[reason], index == self.cursor_row
             slot = (reason,)
             stamp = (row.version, cursor, index % 2, self._layout_version, self.has_focus)
-            cells, style = row.texts, ("exit-table--even-row" if index % 2 else "")
+            cells, sizes = row.texts, row.sizes
+            style = "exit-table--even-row" if index % 2 else ""
             if cursor:
                 style += " exit-table--cursor"
-        stamp += (width, scroll_x)
+        stamp += (width, scroll_x, filtered)
         cached = self._lines.get(slot)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         cols, widths = self.columns_spec, self._widths
         if scroll_x:  # scrolled sideways (a narrow terminal): the whole line, then its view
-            strip = line_of(cols, widths, cells, self._style(style), None, base)
+            strip = line_of(cols, widths, cells, sizes, self._style(style, filtered), None, base)
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         else:
-            strip = line_of(cols, widths, cells, self._style(style), width, base)
+            strip = line_of(cols, widths, cells, sizes, self._style(style, filtered), width, base)
         self._lines[slot] = (stamp, strip)
         self.lines_rendered += 1
         return strip
 
-    def _empty_line(self, y: int, width: int, base: Style) -> Strip:
+    def _empty_line(self, y: int, width: int, style: Style) -> Strip:
         """The empty state: why there are no rows (a silent recording), or "no data yet"."""
         lines = textwrap.wrap(self.empty_note or EMPTY, max(width - 2, 1))
         text = f" {lines[y - 1]}" if y - 1 < len(lines) else ""
-        style = self._style("exit-table--empty")
         return Strip([Segment(set_cell_size(text, width), style)])

@@ -11,8 +11,11 @@ a box style applies.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -25,6 +28,20 @@ else:  # a mixin, not a Widget: Textual inherits default CSS along the first DOM
 
 class PlainLines(_Base):
     """Mixed into a widget whose `render_line(y)` returns finished lines of the view's width."""
+
+    def line_renderer(
+        self, filters: Sequence[LineFilter], background: Color
+    ) -> Callable[[int], Strip]:
+        """Draws line y of this frame through the app's line filters. A widget may look up
+        once what all lines share, and filter its few styles instead of every line."""
+
+        def render(y: int) -> Strip:
+            strip = self.render_line(y)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            return strip
+
+        return render
 
     def _plain(self) -> bool:
         s = self.styles
@@ -45,11 +62,8 @@ class PlainLines(_Base):
         background = self.background_colors[1]
         filters = self.get_line_filters()
         lines = []
-        for y in crop.line_range:
-            strip = self.render_line(y)
-            for line_filter in filters:
-                strip = strip.apply_filter(line_filter, background)
-            lines.append(strip)
+        render_line = self.line_renderer(filters, background)
+        lines = [render_line(y) for y in crop.line_range]
         if crop.column_span != (0, self.size.width):
             lines = [strip.crop(*crop.column_span) for strip in lines]
         return lines
