@@ -24,6 +24,7 @@ from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen, key_table
 from vmexit_tui.app.screens.run_picker import RunPicker
 from vmexit_tui.app.widgets.exit_table import SORTABLE, ExitTable
+from vmexit_tui.app.widgets.figure_line import FigureLine
 from vmexit_tui.app.widgets.key_bar import KeyBar
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.formats import snapshots
@@ -261,7 +262,7 @@ async def test_enter_opens_the_detail_of_a_reason(tmp_path, gate):
         assert isinstance(screen, DetailScreen)
         assert screen.reason == reason
         assert plain(screen.query_one(".detail-meaning", Static)) == glossary.explain(reason)
-        stats_line = plain(screen.query_one(".detail-stats", Static))
+        stats_line = screen.query_one(".detail-stats", FigureLine).text
         for word in ("min", "mean", "max"):
             assert word in stats_line
         await pilot.press("escape")
@@ -470,10 +471,10 @@ async def test_the_detail_screen_follows_the_recording_and_global_keys_work_ther
         assert isinstance(screen, DetailScreen)
         reason = screen.reason
         before = screen.view.stat.samples
-        stats = plain(screen.query_one(".detail-stats", Static))
+        stats = screen.query_one(".detail-stats", FigureLine).text
         await feed(pilot, app, gate, 2)
         assert screen.view.stat.samples > before  # live, not frozen at opening
-        assert plain(screen.query_one(".detail-stats", Static)) != stats
+        assert screen.query_one(".detail-stats", FigureLine).text != stats
         assert "Quit" in footer_labels(app)
         app.post_message(VmsScanned(app.vms))  # a scan while the detail is shown
         await pilot.pause()

@@ -12,7 +12,7 @@ only when rows came or went or a value of the sort column changed.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
@@ -22,8 +22,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.color import Color
-from textual.filter import LineFilter
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -45,12 +43,11 @@ from vmexit_tui.app.widgets.exit_columns import (
     line_of,
     text_size,
 )
-from vmexit_tui.app.widgets.plain_lines import PlainLines
+from vmexit_tui.app.widgets.plain_lines import Filters, PlainLines, filtered_style
 
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
 EMPTY = "no data yet"
-_Filters = tuple[tuple[LineFilter, Color], ...]  # the app's line filters, with the background
 
 
 @dataclass(slots=True)
@@ -134,7 +131,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         self._acc: RunAccumulator | None = None
         self._lines: dict[tuple, tuple[tuple, Strip]] = {}  # slot: (stamp, line)
         self._layout_version = 0  # widths, sort arrow, styles: every line changes
-        self._styles: dict[tuple[str, _Filters], Style] = {}
+        self._styles: dict[tuple[str, Filters], Style] = {}
         self._shown: tuple | None = None  # what `show` last applied
         self._stale = False
         self.lines_rendered = 0  # rendered (not served from the cache): for tests and benches
@@ -398,7 +395,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         self._styles.clear()
         self._lines.clear()
 
-    def _style(self, component: str = "", filtered: _Filters = ()) -> Style:
+    def _style(self, component: str = "", filtered: Filters = ()) -> Style:
         """The widget's style (plus a component's), through the line filters if given;
         remembered until the styles change: `rich_style` walks every ancestor."""
         style = self._styles.get((component, filtered))
@@ -406,9 +403,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             style = self.rich_style
             for name in component.split():
                 style += self.get_component_rich_style(name)
-            for line_filter, background in filtered:
-                style = line_filter.apply([Segment(" ", style)], background)[0].style or style
-            self._styles[component, filtered] = style
+            style = self._styles[component, filtered] = filtered_style(style, filtered)
         return style
 
     def _title(self, col: Column) -> str:
@@ -416,19 +411,16 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         return f"{col.title}{arrow}"
 
     def render_line(self, y: int) -> Strip:
-        return self.line_renderer((), Color(0, 0, 0))(y)
+        return self.line_renderer(())(y)
 
-    def line_renderer(
-        self, filters: Sequence[LineFilter], background: Color
-    ) -> Callable[[int], Strip]:
+    def line_renderer(self, filters: Filters) -> Callable[[int], Strip]:
         """Line y at this frame's view, looked up once (10 µs a line), in filtered styles
         (a filtered copy of each line would cost a second Strip)."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        filtered = tuple((f, background) for f in filters)
-        return partial(self._line, width, scroll_x, scroll_y, filtered)
+        return partial(self._line, width, scroll_x, scroll_y, filters)
 
-    def _line(self, width: int, scroll_x: int, scroll_y: int, filtered: _Filters, y: int) -> Strip:
+    def _line(self, width: int, scroll_x: int, scroll_y: int, filtered: Filters, y: int) -> Strip:
         base = self._style("", filtered)
         if y == 0:
             slot: tuple = ("header",)

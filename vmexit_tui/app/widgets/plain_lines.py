@@ -11,9 +11,11 @@ a box style applies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.color import Color
 from textual.filter import LineFilter
 from textual.geometry import Region
@@ -26,18 +28,27 @@ else:  # a mixin, not a Widget: Textual inherits default CSS along the first DOM
     _Base = object
 
 
+Filters = tuple[tuple[LineFilter, Color], ...]  # the app's line filters, with the background
+
+
+def filtered_style(style: Style, filters: Filters) -> Style:
+    """`style` as the app's line filters make it: filter a widget's few styles once, instead
+    of every line (a filtered line is a second Strip, with its caches)."""
+    for line_filter, background in filters:
+        style = line_filter.apply([Segment(" ", style)], background)[0].style or style
+    return style
+
+
 class PlainLines(_Base):
     """Mixed into a widget whose `render_line(y)` returns finished lines of the view's width."""
 
-    def line_renderer(
-        self, filters: Sequence[LineFilter], background: Color
-    ) -> Callable[[int], Strip]:
+    def line_renderer(self, filters: Filters) -> Callable[[int], Strip]:
         """Draws line y of this frame through the app's line filters. A widget may look up
         once what all lines share, and filter its few styles instead of every line."""
 
         def render(y: int) -> Strip:
             strip = self.render_line(y)
-            for line_filter in filters:
+            for line_filter, background in filters:
                 strip = strip.apply_filter(line_filter, background)
             return strip
 
@@ -60,9 +71,9 @@ class PlainLines(_Base):
         if not self._plain():
             return super().render_lines(crop)
         background = self.background_colors[1]
-        filters = self.get_line_filters()
+        filters = tuple((f, background) for f in self.get_line_filters())
         lines = []
-        render_line = self.line_renderer(filters, background)
+        render_line = self.line_renderer(filters)
         lines = [render_line(y) for y in crop.line_range]
         if crop.column_span != (0, self.size.width):
             lines = [strip.crop(*crop.column_span) for strip in lines]

@@ -19,6 +19,7 @@ from textual.widgets import Static
 from vmexit_tui.analysis.model import EventKind, ExitStat
 from vmexit_tui.analysis.running import Marker, ReasonSeries
 from vmexit_tui.app import format as fmt
+from vmexit_tui.app.widgets.figure_line import Figure, FigureLine
 from vmexit_tui.app.widgets.latency_histogram import LatencyHistogram, percentile_text
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.recording.session import RecordingSession
@@ -56,11 +57,8 @@ def reason_view(session: RecordingSession, kind: EventKind, reason: str) -> Reas
     )
 
 
-def stats_text(stat: ExitStat | None, rate: float | None) -> Text:
-    text = Text()
-    if stat is None:
-        return text.append("no samples yet", style="dim")
-    for label, value in (
+def stats_figures(stat: ExitStat, rate: float | None) -> list[Figure]:
+    return [
         ("samples", fmt.count(stat.samples)),
         ("share", f"{fmt.pct(stat.samples_pct)}%"),
         ("time", f"{fmt.pct(stat.time_pct)}%"),
@@ -69,10 +67,7 @@ def stats_text(stat: ExitStat | None, rate: float | None) -> Text:
         ("mean", fmt.us_unit(stat.mean_us)),
         ("max", fmt.us_unit(stat.max_us)),
         ("spread", fmt.spread(stat.rel_stddev_pct, stat.rel_stddev_below)),
-    ):
-        text.append(f"{label} ", style="dim")
-        text.append(f"{value}   ", style="bold")
-    return text
+    ]
 
 
 class ReasonDetail(Vertical):
@@ -91,7 +86,7 @@ class ReasonDetail(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(classes="detail-title")
         yield Static(classes="detail-meaning")
-        yield Static(classes="detail-stats")
+        yield FigureLine(classes="detail-stats")
         for what in ("rate", "mean") if self.both_charts else ("rate",):
             plot = SeriesPlot(min_redraw_s=self._min_redraw_s)
             plot.add_class(f"detail-{what}")
@@ -101,8 +96,9 @@ class ReasonDetail(Vertical):
 
     def on_mount(self) -> None:
         self._statics = tuple(
-            self.query_one(f".detail-{c}", Static) for c in ("title", "meaning", "stats", "pct")
+            self.query_one(f".detail-{c}", Static) for c in ("title", "meaning", "pct")
         )
+        self._stats = self.query_one(FigureLine)
         self._histogram = self.query_one(LatencyHistogram)
         self._plots = list(self.query(SeriesPlot).results())
         if self.view is not None:
@@ -113,7 +109,7 @@ class ReasonDetail(Vertical):
         self.view = view
         if not self.is_mounted:
             return
-        title, meaning, stats, pct = self._statics
+        title, meaning, pct = self._statics
         hist = view.stat.histogram if view is not None and view.stat is not None else None
         chart = self._histogram
         pct.display = chart.display = hist is not None
@@ -128,7 +124,10 @@ class ReasonDetail(Vertical):
             self._shown = (view.reason, view.meaning)
             title.update(Text(view.reason, style="bold"))
             meaning.update(view.meaning)
-        stats.update(stats_text(view.stat, view.rate), layout=False)  # fixed height: 2 lines
+        if view.stat is None:
+            self._stats.show_note("no samples yet")
+        else:
+            self._stats.show(stats_figures(view.stat, view.rate))
         kinds = (False, True) if self.both_charts else (self.of_mean,)
         for plot, of_mean in zip(self._plots, kinds, strict=True):
             plot.show(
