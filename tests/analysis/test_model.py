@@ -181,3 +181,20 @@ def test_reports_with_histogram_rows_merge_exactly():
     row = merged.row("npf")
     assert row is not None and row.samples == 6
     assert row.histogram == Log2Histogram.of_values([1, 2, 100, 3, 3, 3])
+
+
+def test_with_pct_changes_the_percentages_and_keeps_every_other_field():
+    from dataclasses import fields, replace
+
+    from vmexit_tui.analysis.histogram import Log2Histogram
+
+    values = iter(range(1, 100))
+    full = ExitStat(
+        **{
+            f.name: "hlt" if f.name == "reason" else next(values)
+            for f in fields(ExitStat)
+            if f.name != "histogram"
+        },
+        histogram=Log2Histogram.of_values([3, 9]),
+    )
+    assert full.with_pct(7.5, None) == replace(full, samples_pct=7.5, time_pct=None)
