@@ -122,7 +122,7 @@ def bars(values: Sequence[float | None], width: int = 12) -> str:
         flat = _BARS[0] if high == 0 else _BARS[3]
         return "".join(" " if v is None else flat for v in tail).rjust(width)
     n = len(_BARS)  # the highest value lands on index n: the top bar, as does n - 1
-    line = "".join(" " if v is None else _BAR_AT[int((v - low) / span * n)] for v in tail)
+    line = "".join([" " if v is None else _BAR_AT[int((v - low) / span * n)] for v in tail])
     return line.rjust(width)
 
 

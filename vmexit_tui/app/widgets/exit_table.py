@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
@@ -29,7 +28,6 @@ from textual.strip import Strip
 
 from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import RunAccumulator
-from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import sort_key
 from vmexit_tui.app.widgets.exit_columns import (
     COLUMNS,
@@ -39,23 +37,18 @@ from vmexit_tui.app.widgets.exit_columns import (
     SORTABLE,
     TREND_WIDTH,
     Column,
+    Row,
     Value,
     line_of,
     text_size,
+    trend_text,
+    update_rows,
 )
 from vmexit_tui.app.widgets.plain_lines import Filters, PlainLines, filtered_style
 
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
 EMPTY = "no data yet"
-
-
-@dataclass(slots=True)
-class _Row:
-    texts: list[str]
-    values: list[Value]
-    sizes: list[int]  # cells of each text
-    version: int = 0
 
 
 class ExitTable(PlainLines, ScrollView, can_focus=True):
@@ -124,7 +117,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         self._index, self._sortable = INDEX, SORTABLE
         self._empty_note: str | None = None
         self.cursor_row = 0
-        self._rows: dict[str, _Row] = {}
+        self._rows: dict[str, Row] = {}
         self._order: list[str] = []
         self._widths = [cell_len(self._title(c)) for c in self.columns_spec]
         self._trend_width = TREND_WIDTH
@@ -171,7 +164,14 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         return self._rows[reason].values[self._index[column]]
 
     def text(self, reason: str, column: str) -> str:
+        if column == "trend":
+            series = self._acc.reason_series(self.kind, reason) if self._acc else None
+            return trend_text(series, self._trend_width, self.trend_of_mean)
         return self._rows[reason].texts[self._index[column]]
+
+    def _trend_stamp(self) -> tuple:
+        """What a row's trend is drawn from, besides the row."""
+        return (self._acc and self._acc.intervals, self.trend_of_mean, self._trend_width)
 
     @property
     def cached_lines(self) -> int:
@@ -222,47 +222,22 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         if shown == self._shown and not self._stale:
             return  # told again of the same data (a mark, a status): nothing to redo
         self._shown, self._stale = shown, False
-        series = acc.series.get(kind, {})
         last = acc.last
-        width = self._trend_width
-        rows, changed, resort, grew = self._rows, False, False, False
-        fresh = {r.reason: r for r in total.rows}
-        for gone in [r for r in rows if r not in fresh]:
-            del rows[gone]
-            resort = True
-        sort_index = self._index[self.sort_column]
-        for reason, stat in fresh.items():
-            row = rows.get(reason)
-            s = series.get(reason)
-            tail = s.tail(width) if s is not None else []
-            values = [p.mean_us for p in tail] if self.trend_of_mean else [p.rate for p in tail]
-            trend = fmt.bars(values, width)
-            rate = last.rate(kind, reason) if last is not None else None
-            cells = [c.text(stat, rate, trend) for c in self.columns_spec]
-            texts = [t for t, _ in cells]
-            if row is None:
-                row = rows[reason] = _Row(texts, [v for _, v in cells], [])
-                resort = True
-            elif texts != row.texts:
-                resort = resort or texts[sort_index] != row.texts[sort_index]
-                row.texts, row.values = texts, [v for _, v in cells]
-                row.version += 1
-                changed = True
-            else:
-                continue
-            row.sizes = [text_size(t) for t in texts]
-            for i, size in enumerate(row.sizes):
-                if size > self._widths[i]:
-                    self._widths[i] = size
-                    self._layout_version += 1
-                    grew = True
+        resort, grew = update_rows(
+            self._rows,
+            {r.reason: r for r in total.rows},
+            self.columns_spec,
+            lambda reason: None if last is None else last.rate(kind, reason),
+            self._widths,
+            self._index[self.sort_column],
+        )
         if grew:
+            self._layout_version += 1
             self._update_trend_width()  # less room left for the trend
         if resort:
             self._sort()
-        if resort or changed:
-            self._update_size()
-            self.refresh()
+        self._update_size()
+        self.refresh()  # a new interval moves every trend, if nothing else
 
     def _sort(self) -> None:
         reason = self.selected_reason
@@ -437,6 +412,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             row, cursor = self._rows[reason], index == self.cursor_row
             slot = (reason,)
             stamp = (row.version, cursor, index % 2, self._layout_version, self.has_focus)
+            stamp += self._trend_stamp()
             cells, sizes = row.texts, row.sizes
             style = "exit-table--even-row" if index % 2 else ""
             if cursor:
@@ -445,6 +421,9 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         cached = self._lines.get(slot)
         if cached is not None and cached[0] == stamp:
             return cached[1]
+        if slot != ("header",):  # the trend, drawn for the rows on screen only
+            trend = self.text(slot[0], "trend")
+            cells, sizes = [*cells[:-1], trend], [*sizes[:-1], len(trend)]
         cols, widths = self.columns_spec, self._widths
         if scroll_x:  # scrolled sideways (a narrow terminal): the whole line, then its view
             strip = line_of(cols, widths, cells, sizes, self._style(style, filtered), None, base)
