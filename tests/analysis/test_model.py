@@ -198,3 +198,12 @@ def test_with_pct_changes_the_percentages_and_keeps_every_other_field():
         histogram=Log2Histogram.of_values([3, 9]),
     )
     assert full.with_pct(7.5, None) == replace(full, samples_pct=7.5, time_pct=None)
+
+
+def test_row_finds_the_first_row_of_a_reason_and_the_lookup_leaves_equality_alone():
+    first, second = ExitStat("HLT", 1), ExitStat("HLT", 2)
+    report = Report(EventKind.VMEXIT, (ExitStat("MSR_READ", 3), first, second))
+    twin = Report(EventKind.VMEXIT, report.rows)
+    assert report.row("HLT") is first and report.row("IO") is None
+    assert report == twin and hash(report) == hash(twin)  # one looked up, one not
+    assert "_by_reason" not in repr(report)

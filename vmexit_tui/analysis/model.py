@@ -211,13 +211,17 @@ class Report:
     timestamp: str | None = None
     unknown_codes: tuple[str, ...] = ()
     source: str | None = None
+    _by_reason: dict[str, ExitStat] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def row(self, reason: str) -> ExitStat | None:
-        """The row for `reason`, if present."""
-        for r in self.rows:
-            if r.reason == reason:
-                return r
-        return None
+        """The row for `reason`, if present (the first, were a reason listed twice)."""
+        index = self._by_reason
+        if index is None:  # built at the first lookup: a table asks once per row per interval
+            index = {r.reason: r for r in reversed(self.rows)}
+            object.__setattr__(self, "_by_reason", index)
+        return index.get(reason)
 
     @property
     def reasons(self) -> tuple[str, ...]:

@@ -87,8 +87,8 @@ def update_rows(
         del rows[gone]
         resort = True
     for reason, stat in stats.items():
-        row = rows.get(reason)
-        cells = [c.text(stat, rate_of(reason)) for c in columns]
+        row, rate = rows.get(reason), rate_of(reason)
+        cells = [c.text(stat, rate) for c in columns]
         texts = [t for t, _ in cells]
         if row is None:
             row = rows[reason] = Row(texts, [v for _, v in cells], [])
