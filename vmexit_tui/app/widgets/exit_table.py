@@ -14,7 +14,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -49,6 +49,26 @@ from vmexit_tui.app.widgets.plain_lines import Filters, PlainLines, filtered_sty
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
 EMPTY = "no data yet"
+HEADER = "\0header"  # the header's slot in the line cache (no reason is named so)
+_ROW_STYLES = (
+    "",
+    "",
+    "exit-table--even-row",
+    " exit-table--cursor",
+    "exit-table--even-row exit-table--cursor",
+    "exit-table--header",
+    "exit-table--empty",
+)  # by 2 * cursor + odd + 1, then the header's and the empty state's
+
+
+class _Frame(NamedTuple):
+    """What every line of one frame shares."""
+
+    width: int
+    scroll_x: int
+    scroll_y: int
+    styles: dict[str, Style]
+    stamp: tuple
 
 
 class ExitTable(PlainLines, ScrollView, can_focus=True):
@@ -122,7 +142,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         self._widths = [cell_len(self._title(c)) for c in self.columns_spec]
         self._trend_width = TREND_WIDTH
         self._acc: RunAccumulator | None = None
-        self._lines: dict[tuple, tuple[tuple, Strip]] = {}  # slot: (stamp, line)
+        self._lines: dict[str, tuple[tuple, Strip]] = {}  # reason (or HEADER): (stamp, line)
         self._layout_version = 0  # widths, sort arrow, styles: every line changes
         self._styles: dict[tuple[str, Filters], Style] = {}
         self._shown: tuple | None = None  # what `show` last applied
@@ -389,47 +409,50 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         return self.line_renderer(())(y)
 
     def line_renderer(self, filters: Filters) -> Callable[[int], Strip]:
-        """Line y at this frame's view, looked up once (10 µs a line), in filtered styles
-        (a filtered copy of each line would cost a second Strip)."""
+        """Line y at this frame: what all lines share is looked up once (10 µs a line), and
+        styles are filtered, not lines (a filtered copy of a line costs a second Strip)."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        return partial(self._line, width, scroll_x, scroll_y, filters)
+        frame = _Frame(
+            width,
+            scroll_x,
+            scroll_y,
+            {k: self._style(k, filters) for k in _ROW_STYLES},
+            (self._layout_version, self.has_focus, width, scroll_x, filters, self._trend_stamp()),
+        )
+        return partial(self._line, frame)
 
-    def _line(self, width: int, scroll_x: int, scroll_y: int, filtered: Filters, y: int) -> Strip:
-        base = self._style("", filtered)
+    def _line(self, frame: _Frame, y: int) -> Strip:
+        width, styles = frame.width, frame.styles
+        base = styles[""]
         if y == 0:
-            slot: tuple = ("header",)
-            stamp: tuple = (self._layout_version, self.sort_column, self.descending)
+            slot = HEADER
+            stamp: tuple = (self.sort_column, self.descending, frame.stamp)
             cells, style = [self._title(c) for c in self.columns_spec], "exit-table--header"
             sizes = [text_size(t) for t in cells]
         else:
-            index = scroll_y + y - 1
+            index = frame.scroll_y + y - 1
             if not self._order:
-                return self._empty_line(y, width, self._style("exit-table--empty", filtered))
+                return self._empty_line(y, width, styles["exit-table--empty"])
             if index >= len(self._order):
                 return Strip.blank(width, base)
-            reason = self._order[index]
-            row, cursor = self._rows[reason], index == self.cursor_row
-            slot = (reason,)
-            stamp = (row.version, cursor, index % 2, self._layout_version, self.has_focus)
-            stamp += self._trend_stamp()
+            slot = self._order[index]
+            row, cursor = self._rows[slot], index == self.cursor_row
+            stamp = (row.version, cursor, index % 2, frame.stamp)
             cells, sizes = row.texts, row.sizes
-            style = "exit-table--even-row" if index % 2 else ""
-            if cursor:
-                style += " exit-table--cursor"
-        stamp += (width, scroll_x, filtered)
+            style = _ROW_STYLES[2 * cursor + index % 2 + 1]
         cached = self._lines.get(slot)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        if slot != ("header",):  # the trend, drawn for the rows on screen only
-            trend = self.text(slot[0], "trend")
+        if y:  # a row: its trend, drawn for the rows on screen only
+            trend = self.text(slot, "trend")
             cells, sizes = [*cells[:-1], trend], [*sizes[:-1], len(trend)]
-        cols, widths = self.columns_spec, self._widths
+        cols, widths, scroll_x = self.columns_spec, self._widths, frame.scroll_x
         if scroll_x:  # scrolled sideways (a narrow terminal): the whole line, then its view
-            strip = line_of(cols, widths, cells, sizes, self._style(style, filtered), None, base)
+            strip = line_of(cols, widths, cells, sizes, styles[style], None, base)
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         else:
-            strip = line_of(cols, widths, cells, sizes, self._style(style, filtered), width, base)
+            strip = line_of(cols, widths, cells, sizes, styles[style], width, base)
         self._lines[slot] = (stamp, strip)
         self.lines_rendered += 1
         return strip
