@@ -99,6 +99,23 @@ async def test_a_wide_table_shows_more_trend_points():
     assert TREND_WIDTH <= len(trends[80]) < len(trends[200])
 
 
+async def test_rows_that_overflow_take_the_trends_room_for_the_scrollbar_not_a_second_bar():
+    async with _TableApp().run_test(size=(120, 20)) as pilot:
+        table = pilot.app.query_one(ExitTable)
+        acc = RunAccumulator()
+        acc.add(wide_interval(0, 5))
+        table.show(acc, EventKind.VMEXIT)
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar
+        trend = table._trend_width
+        acc.add(wide_interval(1, 40))  # more rows than lines: the vertical scrollbar shows
+        table.show(acc, EventKind.VMEXIT)
+        await pilot.pause()
+        assert table.show_vertical_scrollbar and not table.show_horizontal_scrollbar
+        assert table.virtual_size.width == table.scrollable_content_region.width
+        assert table._trend_width == trend - 2  # the scrollbar's two cells
+
+
 async def test_a_table_scrolled_sideways_shows_the_same_lines_shifted():
     async with _TableApp().run_test(size=(50, 20)) as pilot:  # narrower than the columns
         table = pilot.app.query_one(ExitTable)

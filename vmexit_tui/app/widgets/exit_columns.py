@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -59,6 +60,28 @@ SORTABLE = tuple(c.key for c in COLUMNS if c.key != "trend")
 INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 TREND_WIDTH = 8  # at least: with the narrow number formats, the table fits 80 columns
 MAX_TREND_WIDTH = 64  # a wide terminal shows this many points of the trend
+
+
+HEADER = "\0header"  # the header's slot in the line cache (no reason is named so)
+ROW_STYLES = (
+    "",
+    "",
+    "exit-table--even-row",
+    " exit-table--cursor",
+    "exit-table--even-row exit-table--cursor",
+    "exit-table--header",
+    "exit-table--empty",
+)  # by 2 * cursor + odd + 1, then the header's and the empty state's
+
+
+class Frame(NamedTuple):
+    """What every line of one frame shares."""
+
+    width: int
+    scroll_x: int
+    scroll_y: int
+    styles: dict[str, Style]
+    stamp: tuple
 
 
 @dataclass(slots=True)

@@ -1,12 +1,11 @@
 """The live exit table: one row per reason, sortable, drawn line by line on Textual's public API.
 
 A `ScrollView` whose `render_line` serves each line from a cache of rendered lines (the
-pattern of Textualize's toolong `log_lines.py`): a line is rebuilt only when its row's
-text, its place (cursor, stripe) or the column widths changed. One slot per row,
-overwritten: a stale line is freed at once instead of aging in a cache, where the garbage
-collector would walk it (and its Strip's caches) again and again. `show(acc, kind)` turns
-the totals into text per cell, bumps the version of rows whose text changed, and re-sorts
-only when rows came or went or a value of the sort column changed.
+pattern of Textualize's toolong `log_lines.py`): a line is rebuilt only when its row's text
+or trend, its place (cursor, stripe) or the column widths changed. One slot per row,
+overwritten: a stale line is freed at once, not aged in a cache that the garbage collector
+walks. `show(acc, kind)` updates the rows (`exit_columns.update_rows`) and re-sorts only
+when rows came or went or a value of the sort column changed.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -31,12 +30,15 @@ from vmexit_tui.analysis.running import RunAccumulator
 from vmexit_tui.app.format import sort_key
 from vmexit_tui.app.widgets.exit_columns import (
     COLUMNS,
+    HEADER,
     INDEX,
     MAX_TREND_WIDTH,
     P99_COLUMNS,
+    ROW_STYLES,
     SORTABLE,
     TREND_WIDTH,
     Column,
+    Frame,
     Row,
     Value,
     line_of,
@@ -49,26 +51,6 @@ from vmexit_tui.app.widgets.plain_lines import Filters, PlainLines, filtered_sty
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
 EMPTY = "no data yet"
-HEADER = "\0header"  # the header's slot in the line cache (no reason is named so)
-_ROW_STYLES = (
-    "",
-    "",
-    "exit-table--even-row",
-    " exit-table--cursor",
-    "exit-table--even-row exit-table--cursor",
-    "exit-table--header",
-    "exit-table--empty",
-)  # by 2 * cursor + odd + 1, then the header's and the empty state's
-
-
-class _Frame(NamedTuple):
-    """What every line of one frame shares."""
-
-    width: int
-    scroll_x: int
-    scroll_y: int
-    styles: dict[str, Style]
-    stamp: tuple
 
 
 class ExitTable(PlainLines, ScrollView, can_focus=True):
@@ -353,6 +335,10 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         self._update_trend_width()
         self._update_size()
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        """Rows overflow, or fit again: the trend makes room for the scrollbar, or takes it."""
+        self.call_after_refresh(self._update_trend_width)
+
     def _update_trend_width(self) -> None:
         """More trend points when the table has the room (issue: big terminals wasted)."""
         others = sum(w + 1 for w in self._widths[:-1]) + 1
@@ -413,16 +399,16 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         styles are filtered, not lines (a filtered copy of a line costs a second Strip)."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        frame = _Frame(
+        frame = Frame(
             width,
             scroll_x,
             scroll_y,
-            {k: self._style(k, filters) for k in _ROW_STYLES},
+            {k: self._style(k, filters) for k in ROW_STYLES},
             (self._layout_version, self.has_focus, width, scroll_x, filters, self._trend_stamp()),
         )
         return partial(self._line, frame)
 
-    def _line(self, frame: _Frame, y: int) -> Strip:
+    def _line(self, frame: Frame, y: int) -> Strip:
         width, styles = frame.width, frame.styles
         base = styles[""]
         if y == 0:
@@ -440,7 +426,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             row, cursor = self._rows[slot], index == self.cursor_row
             stamp = (row.version, cursor, index % 2, frame.stamp)
             cells, sizes = row.texts, row.sizes
-            style = _ROW_STYLES[2 * cursor + index % 2 + 1]
+            style = ROW_STYLES[2 * cursor + index % 2 + 1]
         cached = self._lines.get(slot)
         if cached is not None and cached[0] == stamp:
             return cached[1]
