@@ -214,22 +214,18 @@ class LatencyMixin:
 
     def _rt_contexts(self, comparison: Any) -> list[RunContext]:
         """The latency and audit of each run of the pane's `comparison` (none: [])."""
-        pane = self.query_one(ComparePane)  # type: ignore[attr-defined]
-        keys = [k for k, r in pane.session.runs if r is not None or pane._live is not None]
+        keys = self.query_one(ComparePane).run_keys()  # type: ignore[attr-defined]
         if comparison is None or len(keys) != len(comparison.runs):
             return []
         return [self._rt_context_of(k, r.label) for k, r in zip(keys, comparison.runs, strict=True)]
 
     def _rt_compare(self, comparison: Any) -> None:
         """Fill the pane's context block (hidden when no run carries an audit or latency)."""
-        pane = self.query_one(ComparePane)  # type: ignore[attr-defined]
-        static = pane.query_one("#compare-context")
         contexts = self._rt_contexts(comparison)
         text = render_context(contexts) if contexts else ""
         if text and comparison is not None and any(c.audit for c in contexts):
             text += render_hints(contexts, comparison.findings)
-        static.update(text.rstrip("\n"))
-        static.set_class(bool(text), "-active")
+        self.query_one(ComparePane).show_context(text.rstrip("\n"))  # type: ignore[attr-defined]
 
     # --- what the app shows and saves
     def _rt_markers(self) -> list[Marker]:

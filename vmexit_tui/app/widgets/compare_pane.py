@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from vmexit_tui.analysis.compare_session import CompareSession
+from vmexit_tui.analysis.compare_session import CompareSession, RunKey
 from vmexit_tui.analysis.comparison import ComparedRun, Comparison, RunCell
 from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import NumberText
@@ -175,6 +175,17 @@ class ComparePane(Vertical):
         if self.session.has_live:
             self.session.dirty = True
             self.refresh_soon()
+
+    def run_keys(self) -> list[RunKey]:
+        """The keys of the compared runs, in the comparison's order (the live run's only
+        while there is one)."""
+        return [k for k, r in self.session.runs if r is not None or self._live is not None]
+
+    def show_context(self, text: str) -> None:
+        """The runs' RT setup and latency above the table; hidden when empty."""
+        static = self.query_one("#compare-context", Static)
+        static.update(text)
+        static.set_class(bool(text), "-active")
 
     def set_shown(self, shown: bool) -> None:
         self.shown = shown
