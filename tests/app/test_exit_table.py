@@ -20,13 +20,19 @@ def _texts(table: ExitTable) -> dict[tuple[str, str], str]:
     return {(r, c.key): table.text(r, c.key) for r in table.ordered_reasons for c in COLUMNS}
 
 
+async def _showing(pilot, reasons: int) -> tuple[ExitTable, RunAccumulator]:
+    """The table of `pilot`'s app showing one interval of `reasons` reasons."""
+    table = pilot.app.query_one(ExitTable)
+    acc = RunAccumulator()
+    acc.add(wide_interval(0, reasons))
+    table.show(acc, EventKind.VMEXIT)
+    await pilot.pause()
+    return table, acc
+
+
 async def test_only_rows_whose_text_changed_get_a_new_version():
     async with _TableApp().run_test(size=(100, 30)) as pilot:
-        table = pilot.app.query_one(ExitTable)
-        acc = RunAccumulator()
-        acc.add(wide_interval(0, 20))
-        table.show(acc, EventKind.VMEXIT)
-        await pilot.pause()
+        table, acc = await _showing(pilot, 20)
         before = _texts(table)
         versions = {r: table.row_version(r) for r in table.ordered_reasons}
         table.show(acc, EventKind.VMEXIT)  # the same totals again: nothing changes
@@ -46,11 +52,7 @@ async def test_only_rows_whose_text_changed_get_a_new_version():
 
 async def test_a_repaint_without_changes_renders_no_line_again():
     async with _TableApp().run_test(size=(100, 30)) as pilot:
-        table = pilot.app.query_one(ExitTable)
-        acc = RunAccumulator()
-        acc.add(wide_interval(0, 20))
-        table.show(acc, EventKind.VMEXIT)
-        await pilot.pause()
+        table, _ = await _showing(pilot, 20)
         rendered = table.lines_rendered
         assert rendered >= 21  # header and twenty rows
         table.refresh()
@@ -101,11 +103,7 @@ async def test_a_wide_table_shows_more_trend_points():
 
 async def test_rows_that_overflow_take_the_trends_room_for_the_scrollbar_not_a_second_bar():
     async with _TableApp().run_test(size=(120, 20)) as pilot:
-        table = pilot.app.query_one(ExitTable)
-        acc = RunAccumulator()
-        acc.add(wide_interval(0, 5))
-        table.show(acc, EventKind.VMEXIT)
-        await pilot.pause()
+        table, acc = await _showing(pilot, 5)
         assert not table.show_vertical_scrollbar
         trend = table._trend_width
         acc.add(wide_interval(1, 40))  # more rows than lines: the vertical scrollbar shows
@@ -118,11 +116,7 @@ async def test_rows_that_overflow_take_the_trends_room_for_the_scrollbar_not_a_s
 
 async def test_a_table_scrolled_sideways_shows_the_same_lines_shifted():
     async with _TableApp().run_test(size=(50, 20)) as pilot:  # narrower than the columns
-        table = pilot.app.query_one(ExitTable)
-        acc = RunAccumulator()
-        acc.add(wide_interval(0, 10))
-        table.show(acc, EventKind.VMEXIT)
-        await pilot.pause()
+        table, _ = await _showing(pilot, 10)
         assert table.virtual_size.width > table.size.width
         whole = [table.render_line(y).text for y in range(5)]
         assert all(len(line) == table.size.width for line in whole)
