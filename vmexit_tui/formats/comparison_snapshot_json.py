@@ -19,16 +19,8 @@ from vmexit_tui.analysis.comparison import ComparedRun, Comparison, ComparisonRo
 from vmexit_tui.analysis.findings import METRICS, Finding, find_differences
 from vmexit_tui.analysis.run_context import RunContext
 from vmexit_tui.formats import report_json, run_context_json
-from vmexit_tui.formats.snapshot_fields import (
-    DocumentError,
-    check,
-    get,
-    items,
-    obj,
-    report,
-    run_info,
-    scalar_fields,
-)
+from vmexit_tui.formats.json_checks import DocumentError, check, get, items, obj
+from vmexit_tui.formats.snapshot_fields import report, run_info, scalar_fields
 
 
 def _run_json(run: ComparedRun, context: RunContext | None) -> dict[str, Any]:

@@ -22,12 +22,9 @@ from typing import Any
 
 from vmexit_tui.analysis.histogram import Log2Histogram
 from vmexit_tui.analysis.model import EventKind, ExitStat, Report, Scope
+from vmexit_tui.formats.json_checks import DocumentError, check, get, items, obj
 
-_NAMES = {int: "an integer", float: "a number", str: "a string"}
-
-
-class ReportJsonError(ValueError):
-    """A JSON document that is not a report; the message says where and what was expected."""
+ReportJsonError = DocumentError  # the name `report --json` readers know
 
 
 def row_to_json(row: ExitStat) -> dict[str, Any]:
@@ -64,43 +61,19 @@ def report_to_json(report: Report) -> dict[str, Any]:
 
 
 def _value(data: dict, key: str, kind: type, where: str, *, optional: bool = True) -> Any:
-    value = data.get(key)
-    if value is None:
-        if optional:
-            return None
-        raise ReportJsonError(f"{where}: missing key {key!r}")
-    if kind is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        expected = _NAMES.get(kind, kind.__name__) + (" or null" if optional else "")
-        shown = json.dumps(value)[:40]
-        raise ReportJsonError(f"{where}.{key}: expected {expected}, found {shown}")
-    return float(value) if kind is float else value
-
-
-def _object(value: Any, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise ReportJsonError(f"{where}: expected an object, found {json.dumps(value)[:40]}")
-    return value
-
-
-def _list(value: Any, where: str) -> list:
-    if not isinstance(value, list):
-        raise ReportJsonError(f"{where}: expected a list, found {json.dumps(value)[:40]}")
-    return value
+    """`data[key]` checked; an optional key may be missing (files written before it)."""
+    if optional:
+        return check(data.get(key), kind, f"{where}.{key}", optional=True)
+    return get(data, key, kind, where)
 
 
 def _row(data: Any, where: str) -> ExitStat:
-    data = _object(data, where)
+    data = obj(data, where)
     upper = "rel_stddev_upper_pct" if "rel_stddev_upper_pct" in data else "rel_stddev_below"
     histogram = None
     if data.get("histogram") is not None:
         try:
-            histogram = Log2Histogram.from_json(_object(data["histogram"], f"{where}.histogram"))
+            histogram = Log2Histogram.from_json(obj(data["histogram"], f"{where}.histogram"))
         except (TypeError, ValueError) as e:
             msg = f"{where}.histogram: expected bucket bound (µs) → count, {e}"
             raise ReportJsonError(msg) from None
@@ -120,36 +93,35 @@ def _row(data: Any, where: str) -> ExitStat:
 
 def report_from_json(data: Any, where: str = "report") -> Report:
     """Inverse of `report_to_json`; `ReportJsonError` (a ValueError) on a wrong shape."""
-    data = _object(data, where)
+    data = obj(data, where)
     try:
         event = EventKind(data.get("event"))
     except ValueError:
         known = ", ".join(k.value for k in EventKind)
         shown = json.dumps(data.get("event"))[:40]
         raise ReportJsonError(f"{where}.event: expected one of {known}, found {shown}") from None
-    scope = _object(data.get("scope") or {}, f"{where}.scope")
+    scope = obj(data.get("scope") or {}, f"{where}.scope")
     pids = tuple(
-        _value({"pid": p}, "pid", int, f"{where}.scope.pids[{i}]", optional=False)
-        for i, p in enumerate(_list(scope.get("pids") or [], f"{where}.scope.pids"))
+        check(p, int, f"{where}.scope.pids[{i}]")
+        for i, p in enumerate(items(scope.get("pids") or [], f"{where}.scope.pids"))
     )
-    layout = _object(data.get("perf_layout") or {}, f"{where}.perf_layout")
+    layout = obj(data.get("perf_layout") or {}, f"{where}.perf_layout")
     name_width = layout.get("name_width", data.get("name_width", 20))
-    codes = _list(data.get("unknown_codes") or [], f"{where}.unknown_codes")
+    codes = items(data.get("unknown_codes") or [], f"{where}.unknown_codes")
     return Report(
         event=event,
         rows=tuple(
             _row(r, f"{where}.rows[{i}]")
-            for i, r in enumerate(_list(data.get("rows"), f"{where}.rows"))
+            for i, r in enumerate(items(data.get("rows"), f"{where}.rows"))
         ),
         total_samples=_value(data, "total_samples", int, where),
         total_time_us=_value(data, "total_time_us", float, where),
         scope=Scope(pids=pids, vcpu=_value(scope, "vcpu", int, f"{where}.scope")),
         lost_events=_value(data, "lost_events", int, where),
-        name_width=_value({"name_width": name_width}, "name_width", int, where, optional=False),
+        name_width=check(name_width, int, f"{where}.name_width"),
         timestamp=_value(data, "timestamp", str, where),
         unknown_codes=tuple(
-            _value({"code": c}, "code", str, f"{where}.unknown_codes[{i}]", optional=False)
-            for i, c in enumerate(codes)
+            check(c, str, f"{where}.unknown_codes[{i}]") for i, c in enumerate(codes)
         ),
         source=_value(data, "source", str, where),
     )

@@ -19,16 +19,8 @@ from vmexit_tui.analysis.latency import LatencyInterval, LatencySummary
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo, SeriesPoint
 from vmexit_tui.formats import report_json, run_context_json
-from vmexit_tui.formats.snapshot_fields import (
-    DocumentError,
-    check,
-    event,
-    get,
-    items,
-    obj,
-    report,
-    run_info,
-)
+from vmexit_tui.formats.json_checks import DocumentError, check, get, items, obj
+from vmexit_tui.formats.snapshot_fields import event, report, run_info
 from vmexit_tui.host.audit import AuditCheck
 
 Series = dict[EventKind, dict[str, tuple[SeriesPoint, ...]]]

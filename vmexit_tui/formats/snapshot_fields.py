@@ -1,62 +1,15 @@
-"""Strict readers of a snapshot document's fields: each names where it is and what was expected.
-
-`DocumentError` carries the problem without the file name; `vmexit_tui.formats.snapshots`
-attaches the file when it turns one into a `SnapshotError`.
-"""
+"""Strict readers of a snapshot document's parts (dataclass fields, event kinds, reports, run
+info), on the checks of `json_checks`: each names where it is and what was expected."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import RunInfo
 from vmexit_tui.formats import report_json
-
-
-class DocumentError(Exception):
-    """A problem inside a snapshot document, before the file name is attached."""
-
-
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
-
-
-def check(value: Any, kind: type, where: str, *, optional: bool = False) -> Any:
-    """`value` if it is of `kind` (a float also accepts an int; neither accepts a bool)."""
-    if value is None and optional:
-        return None
-    ok = (
-        isinstance(value, (int, float)) and not isinstance(value, bool)
-        if kind is float
-        else isinstance(value, int) and not isinstance(value, bool)
-        if kind is int
-        else isinstance(value, kind)
-    )
-    if not ok:
-        shown = json.dumps(value)[:40]
-        expected = _TYPE_NAMES.get(kind, kind.__name__) + (" or null" if optional else "")
-        raise DocumentError(f"{where}: expected {expected}, found {shown}")
-    return float(value) if kind is float else value
-
-
-def get(data: dict, key: str, kind: type, where: str, *, optional: bool = False) -> Any:
-    """`data[key]`, checked; a missing key is an error even when the value may be null."""
-    if key not in data:
-        raise DocumentError(f"{where}: missing key {key!r}")
-    return check(data[key], kind, f"{where}.{key}", optional=optional)
-
-
-def obj(value: Any, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise DocumentError(f"{where}: expected an object, found {json.dumps(value)[:40]}")
-    return value
-
-
-def items(value: Any, where: str) -> list:
-    if not isinstance(value, list):
-        raise DocumentError(f"{where}: expected a list, found {json.dumps(value)[:40]}")
-    return value
+from vmexit_tui.formats.json_checks import DocumentError, get, obj
 
 
 def scalar_fields(cls: type, data: Any, where: str) -> dict[str, Any]:
@@ -88,10 +41,7 @@ def event(value: Any, where: str) -> EventKind:
 
 
 def report(data: Any, where: str) -> Report:
-    try:
-        return report_json.report_from_json(data, where)
-    except report_json.ReportJsonError as e:
-        raise DocumentError(str(e)) from None
+    return report_json.report_from_json(data, where)
 
 
 def run_info(data: Any, where: str) -> RunInfo:

@@ -44,8 +44,8 @@ from vmexit_tui.formats.comparison_snapshot_json import (
     comparison_to_json,
     contexts_from_json,
 )
+from vmexit_tui.formats.json_checks import DocumentError, get, obj
 from vmexit_tui.formats.run_snapshot_json import SavedRun, Series, run_from_json, run_to_json
-from vmexit_tui.formats.snapshot_fields import DocumentError, get, obj
 from vmexit_tui.host.audit import AuditCheck
 from vmexit_tui.host.paths import home_folder, private_folder
 
