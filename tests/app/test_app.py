@@ -113,6 +113,21 @@ async def test_tab_keys(tmp_path, gate):
         for key, tab in (("1", "vms"), ("3", "compare"), ("2", "live")):
             await pilot.press(key)
             assert app.tab == tab
+            assert app.query_one(f"#{tab}").display and app.query_one("#tab-bar").active == (
+                f"tab-{tab}"
+            )
+
+
+async def test_a_click_on_a_tab_shows_it_and_focuses_its_table(tmp_path, gate):
+    app = make_app(tmp_path, gate, autostart=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#tab-compare")
+        await pilot.pause()
+        assert app.tab == "compare" and app.focused is app.query_one("#compare-table")
+        assert not app.query_one("#vms").display and app.query_one("#compare").display
+        await pilot.click("#tab-live")
+        await pilot.pause()
+        assert app.tab == "live" and app.focused is app.query_one(ExitTable)
 
 
 async def burst(pilot, keys: str) -> None:
@@ -559,7 +574,7 @@ async def test_no_blank_band_between_the_live_table_and_the_chart(tmp_path, gate
         app.post_message(IntervalReceived(wide_interval(0, 70)))
         await wait_for(pilot, lambda: table.row_count >= 70)
         await pilot.pause()
-        tab = app.query_one("#live-view")
+        tab = app.query_one("#live")
         assert table.region.height < table.row_count + 1  # 70 rows do not fit: it scrolls
         assert table.region.height >= (tab.region.height - 1) * 0.6
         assert plot.region.y == table.region.bottom and plot.region.bottom == tab.region.bottom

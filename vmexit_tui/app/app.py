@@ -7,7 +7,7 @@ changed. The App routes; it holds no drawing and no parsing.
 
 Where to extend it:
 - a key: a row in `app/bindings.py` and an `action_*` method here (or on a widget);
-- a tab: a `TabPane` in `compose` and its focus target in `FOCUS`;
+- a tab: a row of `tab_switch.TABS`, its widget in `compose` and its focus target in `FOCUS`;
 - a widget fed by the recording: a `show(session)` called from `_refresh_live` (or let it
   handle the messages of `app/messages.py` itself).
 """
@@ -21,7 +21,8 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, TabbedContent, TabPane
+from textual.containers import Vertical
+from textual.widgets import DataTable
 
 from vmexit_tui.analysis.compare_session import (
     DEFAULT_COMPARE,
@@ -46,9 +47,9 @@ from vmexit_tui.app.screens.detail_screen import DetailScreen
 from vmexit_tui.app.screens.help_screen import HelpScreen
 from vmexit_tui.app.shutdown import CleanExit
 from vmexit_tui.app.snapshot_io import SnapshotIO
+from vmexit_tui.app.tab_switch import TabSwitch, tab_bar, tab_switcher
 from vmexit_tui.app.widgets.compare_pane import COMPARE_REFRESH_S, ComparePane
 from vmexit_tui.app.widgets.key_bar import KeyBar
-from vmexit_tui.app.widgets.latency_strip import LatencyStrip
 from vmexit_tui.app.widgets.live_view import LiveView
 from vmexit_tui.app.widgets.problems_panel import ProblemsPanel
 from vmexit_tui.app.widgets.series_plot import AxisKeys
@@ -63,7 +64,7 @@ FOCUS = {"vms": "#vm-list", "live": "#exit-table", "compare": "#compare-table"}
 When = bindings.When
 
 
-class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart):
+class VmExitApp(TabSwitch, LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart):
     """`vmexit-tui`: why do the guests exit, live."""
 
     CSS_PATH = "app.tcss"
@@ -83,20 +84,17 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="vms", id="tabs"):
-            with TabPane("1 VMs", id="vms"):
+        yield tab_bar()
+        with tab_switcher():
+            with Vertical(id="vms"):
                 yield ProblemsPanel(id="problems")
                 yield VmList(id="vm-list")
-            with TabPane("2 Live", id="live"):
-                yield LiveView(id="live-view")
-                yield LatencyStrip(id="latency-strip")
-            with TabPane("3 Compare", id="compare"):
-                yield ComparePane(id="compare-pane")
+            yield LiveView(id="live")  # with the latency strip
+            yield ComparePane(id="compare")
         yield StatusLine(id="status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.tabs = self.query_one("#tabs", TabbedContent)
         self.live = self.query_one(LiveView)
         self.live.vcpus_of = self._vcpus_of
         self.compare_pane = self.query_one(ComparePane)
@@ -113,16 +111,12 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart
         self._update_status()
         self._scan()
         if self.sources.autostart:
-            self.tabs.active = "live"
+            self.switch_tab("live")
 
     def _vcpus_of(self, pid: int | None) -> tuple:
         """The vCPU threads of the VM with `pid`, from the last scan."""
         vm = next((v for v in self.vms if v.pid == pid), None)
         return vm.vcpus if vm is not None else ()
-
-    @property
-    def tab(self) -> str:
-        return self.tabs.active
 
     def _blocking_problem(self) -> Problem | None:
         return next((p for p in self.sources.problems if p.blocking), None)
@@ -287,7 +281,7 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart
             self.notify("A recording is running: space stops it first.", severity="warning")
             return
         self.start_recording(vm)
-        self.tabs.active = "live"
+        self.switch_tab("live")
 
     def _leave_detail(self) -> None:
         while isinstance(self.screen, DetailScreen):
@@ -303,19 +297,12 @@ class VmExitApp(LatencyMixin, CompareRuns, CleanExit, AxisKeys, FreezeAfterStart
 
     def action_show_tab(self, tab: str) -> None:
         self._leave_detail()
-        self.tabs.active = tab
-        self._focus_tab()  # now, so a key typed right after the tab key reaches its table
+        self.switch_tab(tab)
+        self.tab_shown(tab)  # now, so a key typed right after the tab key reaches its table
 
-    def _focus_tab(self) -> None:
-        """Focus the shown tab's table, keeping that move from choosing a tab: focus moves
-        are deferred, and in a burst of keys ("3 2 s") the first switch's came last."""
-        with self.tabs.prevent(TabPane.Focused):
-            self.tabs.query_one(FOCUS[self.tab]).focus()
-
-    @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
-        self._focus_tab()
-        self.compare_pane.set_shown(self.tab == "compare")
+    def tab_shown(self, tab: str) -> None:
+        self.query_one(FOCUS[tab]).focus()
+        self.compare_pane.set_shown(tab == "compare")
         self.refresh_bindings()
 
     # ----------------------------------------------------------------- demo, help, keys

@@ -1,5 +1,6 @@
 """The live tab: the event-kind bar, the exit table and the chart of the reason under the
-cursor (on a wide terminal, the reason's detail beside the table).
+cursor (on a wide terminal, the reason's detail beside the table), and the latency strip
+(fed by the app's latency mixin).
 
 The App tells it what changed (`show(session)` after every interval, `started` for a new
 recording); it owns what is shown: the event kind, rate-or-mean trends, the sort.
@@ -22,6 +23,7 @@ from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import Marker
 from vmexit_tui.analysis.vcpu_view import VcpuRow, vcpu_rows
 from vmexit_tui.app.widgets.exit_table import ExitTable
+from vmexit_tui.app.widgets.latency_strip import LatencyStrip
 from vmexit_tui.app.widgets.reason_detail import ReasonDetail, ReasonView, reason_view
 from vmexit_tui.app.widgets.series_plot import SeriesPlot
 from vmexit_tui.app.widgets.vcpu_table import VcpuTable
@@ -60,6 +62,7 @@ class LiveView(Vertical):
             yield VcpuTable(id="vcpu-table")
             yield ReasonDetail(id="live-detail", min_redraw_s=2.0, both_charts=False)
         yield SeriesPlot(id="series-plot")
+        yield LatencyStrip(id="latency-strip")
 
     def on_mount(self) -> None:
         self._update_kind_bar()
