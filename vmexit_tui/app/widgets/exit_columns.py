@@ -16,6 +16,7 @@ from textual.strip import Strip
 from vmexit_tui.analysis.model import ExitStat
 from vmexit_tui.analysis.running import ReasonSeries
 from vmexit_tui.app import format as fmt
+from vmexit_tui.app.widgets.plain_lines import Line
 
 Value = float | str | None
 
@@ -151,10 +152,10 @@ def line_of(
     text = "".join(parts[:-1])
     length = sum(widths) + len(widths)  # a leading space and one between cells
     if width is None:
-        return Strip([Segment(text, style)], length)
+        return Line([Segment(text, style)], length)
     if length >= width:
-        return Strip([Segment(set_cell_size(text, width), style)], width)
-    return Strip([Segment(text, style), Segment(" " * (width - length), base)], width)
+        return Line([Segment(set_cell_size(text, width), style)], width)
+    return Line([Segment(text, style), Segment(" " * (width - length), base)], width)
 
 
 def trend_text(series: ReasonSeries | None, width: int, of_mean: bool) -> str:

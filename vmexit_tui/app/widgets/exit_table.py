@@ -46,7 +46,7 @@ from vmexit_tui.app.widgets.exit_columns import (
     trend_text,
     update_rows,
 )
-from vmexit_tui.app.widgets.plain_lines import Filters, PlainLines, filtered_style
+from vmexit_tui.app.widgets.plain_lines import Filters, Line, PlainLines, filtered_style
 
 __all__ = ["COLUMNS", "P99_COLUMNS", "SORTABLE", "TREND_WIDTH", "ExitTable"]
 
@@ -421,7 +421,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             if not self._order:
                 return self._empty_line(y, width, styles["exit-table--empty"])
             if index >= len(self._order):
-                return Strip.blank(width, base)
+                return Line.blank(width, base)
             slot = self._order[index]
             row, cursor = self._rows[slot], index == self.cursor_row
             stamp = (row.version, cursor, index % 2, frame.stamp)
@@ -436,7 +436,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         cols, widths, scroll_x = self.columns_spec, self._widths, frame.scroll_x
         if scroll_x:  # scrolled sideways (a narrow terminal): the whole line, then its view
             strip = line_of(cols, widths, cells, sizes, styles[style], None, base)
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+            strip = Line(strip.crop_extend(scroll_x, scroll_x + width, base), width)
         else:
             strip = line_of(cols, widths, cells, sizes, styles[style], width, base)
         self._lines[slot] = (stamp, strip)
@@ -447,4 +447,4 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
         """The empty state: why there are no rows (a silent recording), or "no data yet"."""
         lines = textwrap.wrap(self.empty_note or EMPTY, max(width - 2, 1))
         text = f" {lines[y - 1]}" if y - 1 < len(lines) else ""
-        return Strip([Segment(set_cell_size(text, width), style)])
+        return Line([Segment(set_cell_size(text, width), style)])

@@ -19,7 +19,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from vmexit_tui.app.widgets.exit_columns import text_size
-from vmexit_tui.app.widgets.plain_lines import Filters, PlainLines, filtered_style
+from vmexit_tui.app.widgets.plain_lines import Filters, Line, PlainLines, filtered_style
 
 Figure = tuple[str, str]  # label, value
 GAP = "   "  # between two figures on a line
@@ -121,4 +121,4 @@ class FigureLine(PlainLines, Widget):
         length = sum(text_size(text) for text, _, _ in segments)
         if length > width:
             return Strip(segments, length).crop(0, width)
-        return Strip([*segments, Segment(" " * (width - length), base)], width)
+        return Line([*segments, Segment(" " * (width - length), base)], width)

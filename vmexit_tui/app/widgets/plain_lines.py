@@ -11,7 +11,7 @@ a box style applies.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -26,6 +26,23 @@ if TYPE_CHECKING:
     _Base = Widget
 else:  # a mixin, not a Widget: Textual inherits default CSS along the first DOM base only
     _Base = object
+
+
+class Line(Strip):
+    """A Strip that is not kept in its own cache.
+
+    The compositor divides every line at the cuts of the screen; when the only cut is the
+    line's end, `Strip.divide` returns `[self]` and caches that in the strip itself: a
+    reference cycle. A replaced line is then garbage that only the cyclic collector frees
+    (585 objects per 70-reason update at 160x48: the young generation filled twice per
+    frame, and the middle one's 2 ms collections landed in one frame out of five).
+    """
+
+    def divide(self, cuts: Iterable[int]) -> Sequence[Strip]:
+        cuts = [cut for cut in cuts if cut <= self.cell_length]
+        if cuts == [self.cell_length]:
+            return [self]
+        return super().divide(cuts)
 
 
 Filters = tuple[tuple[LineFilter, Color], ...]  # the app's line filters, with the background
