@@ -15,7 +15,7 @@ from functools import cached_property
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
@@ -57,10 +57,9 @@ class LiveView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="kind-bar")
-        with Horizontal(id="live-main"):
-            yield ExitTable(id="exit-table")
-            yield VcpuTable(id="vcpu-table")
-            yield ReasonDetail(id="live-detail", min_redraw_s=2.0, both_charts=False)
+        yield ExitTable(id="exit-table")  # on a wide terminal, the detail beside (app.tcss)
+        yield VcpuTable(id="vcpu-table")
+        yield ReasonDetail(id="live-detail", min_redraw_s=2.0, both_charts=False)
         yield SeriesPlot(id="series-plot")
         yield LatencyStrip(id="latency-strip")
 
