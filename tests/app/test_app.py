@@ -580,6 +580,19 @@ async def test_no_blank_band_between_the_live_table_and_the_chart(tmp_path, gate
         assert plot.region.y == table.region.bottom and plot.region.bottom == tab.region.bottom
 
 
+async def test_the_chart_hidden_beside_the_detail_is_fed_again_once_the_terminal_narrows(
+    tmp_path, gate
+):
+    app = make_app(tmp_path, gate)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await feed(pilot, app, gate, 3)
+        plot = app.query_one("#series-plot", SeriesPlot)
+        assert not plot.display and plot._data is None  # hidden: nothing computed for it
+        await pilot.resize_terminal(100, 40)
+        await wait_for(pilot, lambda: plot._data is not None)
+        assert plot.display and app.query_one(ExitTable).selected_reason in plot._data[0]
+
+
 async def test_a_big_terminal_puts_the_detail_and_the_findings_beside_the_tables(tmp_path, gate):
     app = make_app(tmp_path, gate)
     async with app.run_test(size=(200, 50)) as pilot:

@@ -154,17 +154,18 @@ class LiveView(Vertical):
         session = self.session
         if session is None:
             return
-        reason = self.table.selected_reason
-        acc = session.acc
-        self._plot.show(
-            reason,
-            acc.reason_series(self.kind, reason) if reason else None,
-            origin=acc.first_start,
-            markers=[*acc.markers, *self.spike_markers],
-            of_mean=self.trend_of_mean,
-            label="SIMULATED " if session.info.simulated else "",
-        )
-        if self.wide:
+        if not self.wide:  # the chart under the table (hidden beside the detail)
+            reason = self.table.selected_reason
+            acc = session.acc
+            self._plot.show(
+                reason,
+                acc.reason_series(self.kind, reason) if reason else None,
+                origin=acc.first_start,
+                markers=[*acc.markers, *self.spike_markers],
+                of_mean=self.trend_of_mean,
+                label="SIMULATED " if session.info.simulated else "",
+            )
+        else:
             detail = self._detail
             detail.of_mean = self.trend_of_mean  # one chart beside the table: the trend's
             detail.show(self.selected_view())
