@@ -80,8 +80,8 @@ class PlainLines(_Base):
             and s.opacity == 1
             and s.text_opacity == 1
             and (not s.has_rule("hatch") or s.hatch == "none")
-            and self._border_title is None
-            and self._border_subtitle is None
+            and not self.border_title
+            and not self.border_subtitle
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
