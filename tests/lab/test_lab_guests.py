@@ -44,6 +44,9 @@ lab_guest_alive rt || lab_guest_start "${{rt_args[@]}}"
 # both boot at once; one not up in time is started again (lab_guest_up)
 lab_guest_wait gp 180 || {{ lab_guest_stop gp; lab_guest_up "${{gp_args[@]}}"; }} || exit 1
 lab_guest_wait rt 180 || {{ lab_guest_stop rt; lab_guest_up "${{rt_args[@]}}"; }} || exit 1
+# one that died right after it came up (QEMU took its pid file along) fails the job, which
+# ensure() runs again: seen in CI as a line "gp" without a pid
+lab_guest_alive gp && lab_guest_alive rt || {{ echo "a guest died once up" >&2; exit 1; }}
 echo "gp $(lab_guest_pid gp)"; echo "rt $(lab_guest_pid rt)"
 """
 
