@@ -89,3 +89,9 @@ def test_bars_keep_gaps_flat_lines_and_only_the_last_width_values():
     assert fmt.bars([0.0, 0.0], 2) == "▁▁"  # flat at zero: the lowest
     assert fmt.bars([100.0, 1.0, 2.0], 2) == "▁█"
     assert fmt.bars([None, None], 4) == ""
+
+
+def test_text_size_counts_cells_not_characters():
+    assert fmt.text_size("1,234") == 5 and fmt.text_size("") == 0
+    assert fmt.text_size("▁▂█") == 3 and fmt.text_size("µs") == 2
+    assert fmt.text_size("表") == 2  # a wide character: two cells

@@ -110,6 +110,11 @@ def elapsed(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+def text_size(text: str) -> int:
+    """Cells of `text` (most cells are ASCII: no table lookup)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
 def bars(values: Sequence[float | None], width: int = 12) -> str:
     """A tiny text sparkline of the last `width` values, scaled to their own range."""
     tail = list(values)[-width:]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -123,7 +123,7 @@ def update_rows(
             row.version += 1
         else:
             continue
-        row.sizes = [text_size(t) for t in texts]
+        row.sizes = [fmt.text_size(t) for t in texts]
         for i, size in enumerate(row.sizes):
             if size > widths[i]:
                 widths[i] = size
@@ -162,8 +162,3 @@ def trend_text(series: ReasonSeries | None, width: int, of_mean: bool) -> str:
     """The last `width` points of a reason's rate (or mean) as bars."""
     tail = series.tail(width) if series is not None else []
     return fmt.bars([p.mean_us for p in tail] if of_mean else [p.rate for p in tail], width)
-
-
-def text_size(text: str) -> int:
-    """Cells of `text` (most cells are ASCII: no table lookup)."""
-    return len(text) if text.isascii() else cell_len(text)

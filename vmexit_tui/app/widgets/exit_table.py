@@ -27,6 +27,7 @@ from textual.strip import Strip
 
 from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import RunAccumulator
+from vmexit_tui.app import format as fmt
 from vmexit_tui.app.format import sort_key
 from vmexit_tui.app.widgets.exit_columns import (
     COLUMNS,
@@ -42,7 +43,6 @@ from vmexit_tui.app.widgets.exit_columns import (
     Row,
     Value,
     line_of,
-    text_size,
     trend_text,
     update_rows,
 )
@@ -415,7 +415,7 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             slot = HEADER
             stamp: tuple = (self.sort_column, self.descending, frame.stamp)
             cells, style = [self._title(c) for c in self.columns_spec], "exit-table--header"
-            sizes = [text_size(t) for t in cells]
+            sizes = [fmt.text_size(t) for t in cells]
         else:
             index = frame.scroll_y + y - 1
             if not self._order:

@@ -18,7 +18,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from vmexit_tui.app.widgets.exit_columns import text_size
+from vmexit_tui.app.format import text_size
 from vmexit_tui.app.widgets.plain_lines import Filters, Line, PlainLines, filtered_style
 
 Figure = tuple[str, str]  # label, value

@@ -89,7 +89,6 @@ class PlainLines(_Base):
             return super().render_lines(crop)
         background = self.background_colors[1]
         filters = tuple((f, background) for f in self.get_line_filters())
-        lines = []
         render_line = self.line_renderer(filters)
         lines = [render_line(y) for y in crop.line_range]
         if crop.column_span != (0, self.size.width):
