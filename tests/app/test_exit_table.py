@@ -66,6 +66,19 @@ async def test_a_repaint_without_changes_renders_no_line_again():
         assert table.lines_rendered == rendered + 2  # rows are cached by place, not sort
 
 
+async def test_a_new_interval_redraws_the_rows_and_their_trends_but_not_the_header():
+    async with _TableApp().run_test(size=(100, 30)) as pilot:
+        table, acc = await _showing(pilot, 20)
+        header = table.render_lines(table.size.region)[0]
+        rendered = table.lines_rendered
+        acc.add(wide_interval(1, 20))
+        table.show(acc, EventKind.VMEXIT)
+        await pilot.pause()
+        lines = table.render_lines(table.size.region)
+        assert lines[0] is header  # the same line, served from the cache
+        assert table.lines_rendered == rendered + 20  # every row: its trend moved
+
+
 async def test_cursor_stays_on_its_reason_across_sorts_and_the_empty_state_explains():
     async with _TableApp().run_test(size=(100, 30)) as pilot:
         table = pilot.app.query_one(ExitTable)

@@ -64,15 +64,14 @@ MAX_TREND_WIDTH = 64  # a wide terminal shows this many points of the trend
 
 
 HEADER = "\0header"  # the header's slot in the line cache (no reason is named so)
-ROW_STYLES = (
-    "",
+ROW_STYLES = (  # the component classes a line is drawn in
     "",
     "exit-table--even-row",
     " exit-table--cursor",
     "exit-table--even-row exit-table--cursor",
     "exit-table--header",
     "exit-table--empty",
-)  # by 2 * cursor + odd + 1, then the header's and the empty state's
+)
 
 
 class Frame(NamedTuple):
@@ -82,7 +81,8 @@ class Frame(NamedTuple):
     scroll_x: int
     scroll_y: int
     styles: dict[str, Style]
-    stamp: tuple
+    stamp: tuple  # what every line is drawn from
+    trend: tuple  # and what every row's trend is drawn from
 
 
 @dataclass(slots=True)

@@ -171,10 +171,6 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             return trend_text(series, self._trend_width, self.trend_of_mean)
         return self._rows[reason].texts[self._index[column]]
 
-    def _trend_stamp(self) -> tuple:
-        """What a row's trend is drawn from, besides the row."""
-        return (self._acc and self._acc.intervals, self.trend_of_mean, self._trend_width)
-
     @property
     def cached_lines(self) -> int:
         return len(self._lines)
@@ -404,7 +400,8 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
             scroll_x,
             scroll_y,
             {k: self._style(k, filters) for k in ROW_STYLES},
-            (self._layout_version, self.has_focus, width, scroll_x, filters, self._trend_stamp()),
+            (self._layout_version, self.has_focus, width, scroll_x, filters),
+            (self._acc and self._acc.intervals, self.trend_of_mean, self._trend_width),
         )
         return partial(self._line, frame)
 
@@ -424,9 +421,11 @@ class ExitTable(PlainLines, ScrollView, can_focus=True):
                 return Line.blank(width, base)
             slot = self._order[index]
             row, cursor = self._rows[slot], index == self.cursor_row
-            stamp = (row.version, cursor, index % 2, frame.stamp)
+            stamp = (row.version, cursor, index % 2, frame.stamp, frame.trend)
             cells, sizes = row.texts, row.sizes
-            style = ROW_STYLES[2 * cursor + index % 2 + 1]
+            style = "exit-table--even-row" if index % 2 else ""
+            if cursor:
+                style += " exit-table--cursor"
         cached = self._lines.get(slot)
         if cached is not None and cached[0] == stamp:
             return cached[1]
