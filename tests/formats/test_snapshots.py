@@ -202,8 +202,7 @@ def test_listing_shows_runs_comparisons_and_broken_files(tmp_path):
 def test_rows_with_a_histogram_round_trip(tmp_path):
     from vmexit_tui.analysis.histogram import Log2Histogram
     from vmexit_tui.analysis.model import EventKind, ExitStat, Report
-    from vmexit_tui.formats.report_json import report_to_json
-    from vmexit_tui.formats.snapshot_fields import report as read_report
+    from vmexit_tui.formats.report_json import report_from_json, report_to_json
 
     h = Log2Histogram.from_counts({1: 3, 64: 2})
     report = Report(
@@ -211,5 +210,5 @@ def test_rows_with_a_histogram_round_trip(tmp_path):
     )
     data = report_to_json(report)
     assert data["rows"][0]["histogram"] == {"1": 3, "64": 2}
-    back = read_report(data, "report")
+    back = report_from_json(data, "report")
     assert back.rows == report.rows

@@ -20,7 +20,7 @@ from vmexit_tui.analysis.findings import METRICS, Finding, find_differences
 from vmexit_tui.analysis.run_context import RunContext
 from vmexit_tui.formats import report_json, run_context_json
 from vmexit_tui.formats.json_checks import DocumentError, check, get, items, obj
-from vmexit_tui.formats.snapshot_fields import report, run_info, scalar_fields
+from vmexit_tui.formats.snapshot_fields import run_info, scalar_fields
 
 
 def _run_json(run: ComparedRun, context: RunContext | None) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def _runs(doc: dict) -> list[ComparedRun]:
         runs.append(
             ComparedRun(
                 label=get(r, "label", str, w),
-                report=report(r.get("report"), f"{w}.report"),
+                report=report_json.report_from_json(r.get("report"), f"{w}.report"),
                 duration_s=get(r, "duration_s", float, w, optional=True),
                 info=None if info is None else run_info(info, f"{w}.info"),
             )

@@ -20,7 +20,7 @@ from vmexit_tui.analysis.model import EventKind, Report
 from vmexit_tui.analysis.running import Marker, RunAccumulator, RunInfo, SeriesPoint
 from vmexit_tui.formats import report_json, run_context_json
 from vmexit_tui.formats.json_checks import DocumentError, check, get, items, obj
-from vmexit_tui.formats.snapshot_fields import event, report, run_info
+from vmexit_tui.formats.snapshot_fields import event, run_info
 from vmexit_tui.host.audit import AuditCheck
 
 Series = dict[EventKind, dict[str, tuple[SeriesPoint, ...]]]
@@ -123,7 +123,7 @@ def run_from_json(data: Any, saved: float | None = None) -> SavedRun:
     """The `SavedRun` of a ``"run"`` object; `DocumentError` names the key path."""
     run = obj(data, "run")
     totals = {
-        event(k, f"run.totals.{k}"): report(v, f"run.totals.{k}")
+        event(k, f"run.totals.{k}"): report_json.report_from_json(v, f"run.totals.{k}")
         for k, v in obj(run.get("totals"), "run.totals").items()
     }
     markers = tuple(

@@ -1,14 +1,13 @@
-"""Strict readers of a snapshot document's parts (dataclass fields, event kinds, reports, run
-info), on the checks of `json_checks`: each names where it is and what was expected."""
+"""Strict readers of a snapshot document's parts (dataclass fields, event kinds, run info),
+on the checks of `json_checks`: each names where it is and what was expected."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from vmexit_tui.analysis.model import EventKind, Report
+from vmexit_tui.analysis.model import EventKind
 from vmexit_tui.analysis.running import RunInfo
-from vmexit_tui.formats import report_json
 from vmexit_tui.formats.json_checks import DocumentError, get, obj
 
 
@@ -38,10 +37,6 @@ def event(value: Any, where: str) -> EventKind:
         raise DocumentError(
             f"{where}: unknown event kind {value!r}; expected one of {known}"
         ) from None
-
-
-def report(data: Any, where: str) -> Report:
-    return report_json.report_from_json(data, where)
 
 
 def run_info(data: Any, where: str) -> RunInfo:
